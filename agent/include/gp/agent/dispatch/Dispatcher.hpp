@@ -1,0 +1,67 @@
+#pragma once
+
+#include <gp/agent/Clock.hpp>
+#include <gp/agent/dispatch/RetryPolicy.hpp>
+#include <gp/agent/store/Store.hpp>
+#include <gp/agent/transport/HttpTransport.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gp::agent {
+
+struct DispatcherSettings {
+    int threads = 2;
+    int claimBatch = 16;
+    Milliseconds lease{120000};
+    std::string instanceId; // lease owner
+};
+
+/// Claims due messages from the store, sends each with its own transport, classifies the
+/// outcome and records it. Threads sleep on a condition variable until the earliest due time or
+/// until notify() says new work arrived: no polling while idle.
+class Dispatcher {
+public:
+    using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
+
+    Dispatcher(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
+               RetryPolicy policy, TransportFactory transports, DispatcherSettings settings);
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    void start();
+    void stop(); // wakes and joins the threads; a message mid-send finishes its attempt first
+
+    /// New work is due now (called after the API commits a message).
+    void notify();
+
+    /// One pass for tests and tools: claim what is due, send, record. Returns how many were sent.
+    int runOnce(HttpTransport& transport);
+
+private:
+    void threadMain();
+    void handle(HttpTransport& transport, const ClaimedMessage& message);
+
+    Store& m_store;
+    const Clock& m_clock;
+    messaging::ids::RandomSource& m_random;
+    std::mutex m_randomMutex;
+    RetryPolicy m_policy;
+    TransportFactory m_transports;
+    DispatcherSettings m_settings;
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+    std::uint64_t m_generation = 0; // bumped by notify()
+    std::vector<std::thread> m_threads;
+};
+
+} // namespace gp::agent

@@ -1,0 +1,161 @@
+#pragma once
+
+#include <gp/Result.hpp>
+#include <gp/agent/Clock.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gp::agent {
+
+/// The outbox state machine:
+///   queued ──claim──▶ sending ──ack──▶ acked
+///                        │ ├──permanent──▶ failed
+///                        │ └──retriable──▶ retry-wait ──claim──▶ sending …
+///   queued/retry-wait/sending past the persist duration ──▶ expired
+enum class MessageState { Queued, Sending, RetryWait, Acked, Failed, Expired };
+
+std::string_view toString(MessageState state); // "queued", "sending", "retry-wait", ...
+std::optional<MessageState> messageStateFromString(std::string_view text);
+
+/// A message the workflow hands to the outbox, fully built: the same bytes go out on every
+/// attempt, so the MessageId inside never changes.
+struct OutboundMessage {
+    std::string messageId; // ebXML MessageId (upper-case UUID): the outbox key
+    std::string conversationId;
+    std::string interaction; // e.g. PORX_IN020101SM31
+    std::string service;     // e.g. urn:nhs:names:services:mm
+    std::string businessId;  // e.g. the prescription ID; never patient data
+    std::string endpoint;    // full URL to POST to
+    std::string soapAction;
+    std::string contentType; // Content-Type header value
+    std::string body;        // the whole HTTP body
+    TimePoint createdAt;
+    TimePoint expiresAt;     // createdAt + persist duration
+    int maxAttempts = 0;     // 0: bounded by expiresAt alone
+};
+
+/// Who did what, for the audit row written in the same transaction as a state change.
+/// `detail` holds ids, codes and counts, never patient data.
+struct AuditEvent {
+    std::string actor; // "api", "dispatcher", "operator:<name>", "startup"
+    std::string event; // "accepted", "sending", "acked", "retry-scheduled", "failed", "expired", ...
+    std::string messageId;
+    std::string detail;
+};
+
+struct MessageError {
+    std::string code; // Spine's code ("0002", "ValueNotRecognized", "200") or ours ("http-503")
+    std::string text;
+};
+
+struct MessageRecord {
+    std::string messageId;
+    std::string conversationId;
+    std::string interaction;
+    std::string service;
+    std::string businessId;
+    std::string endpoint;
+    MessageState state = MessageState::Queued;
+    int attempts = 0;
+    int maxAttempts = 0;
+    TimePoint createdAt;
+    TimePoint updatedAt;
+    TimePoint expiresAt;
+    std::optional<TimePoint> nextAttemptAt; // queued and retry-wait only
+    std::optional<TimePoint> ackedAt;
+    std::optional<MessageError> lastError;
+};
+
+/// A message claimed for sending, with the bytes to send.
+struct ClaimedMessage {
+    MessageRecord record; // attempts already counts this attempt
+    std::string soapAction;
+    std::string contentType;
+    std::string body;
+};
+
+struct AuditRow {
+    std::int64_t seq = 0;
+    TimePoint at;
+    std::string actor;
+    std::string event;
+    std::string messageId;
+    std::string detail;
+    std::string prevHash; // hex SHA-256 of the previous row ("" before the first row)
+    std::string hash;     // hex SHA-256 over prevHash and this row's content
+};
+
+struct AuditVerification {
+    bool intact = true;
+    std::int64_t rowsChecked = 0;
+    std::optional<std::int64_t> firstBrokenSeq;
+    std::string reason; // e.g. "hash does not match content", "prev_hash does not match row 41"
+};
+
+struct StatusSummary {
+    std::map<MessageState, std::int64_t> counts; // every state present, zero when none
+    std::optional<TimePoint> oldestQueuedAt;     // created time of the oldest queued/retry-wait
+    std::optional<TimePoint> lastAckedAt;
+    std::optional<MessageError> lastTransportError;
+    std::optional<TimePoint> lastTransportErrorAt;
+};
+
+/// The agent's durable state. Every write is one transaction that holds its audit row(s) and is
+/// on disk (fsync) before the call returns. All SQL lives behind this interface.
+class Store {
+public:
+    virtual ~Store() = default;
+
+    /// Stores a new message as queued (due now) with its "accepted" audit row.
+    /// Fails (nothing stored) if the MessageId exists or the store cannot write.
+    virtual Status enqueue(const OutboundMessage& message, const AuditEvent& event) = 0;
+
+    /// Claims up to `limit` due messages (queued or retry-wait, next attempt <= now, not expired,
+    /// no live lease) for `owner` until now + lease: state sending, attempts + 1, audit "sending".
+    /// Messages found past their expiry on the way are moved to expired (audited) instead.
+    virtual Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner,
+                                                         Milliseconds lease, int limit) = 0;
+
+    /// Outcomes of an attempt. Each checks that `owner` still holds the lease.
+    virtual Status recordAcked(const std::string& messageId, std::string_view owner,
+                               const std::string& detail) = 0;
+    virtual Status recordRetry(const std::string& messageId, std::string_view owner,
+                               TimePoint nextAttemptAt, const MessageError& error,
+                               bool transportError) = 0;
+    virtual Status recordFailed(const std::string& messageId, std::string_view owner,
+                                const MessageError& error) = 0;
+    virtual Status recordExpired(const std::string& messageId, std::string_view owner,
+                                 const std::string& reason) = 0;
+
+    /// At start-up of a single-instance store: every message left in sending by a previous
+    /// process goes back to retry-wait, due now (audited "lease-released"). Returns how many.
+    virtual Result<int> releaseAllLeases() = 0;
+
+    /// Earliest next attempt time of any claimable message, so the dispatcher can sleep until then.
+    virtual std::optional<TimePoint> nextDueTime() = 0;
+
+    virtual std::optional<MessageRecord> findMessage(const std::string& messageId) = 0;
+    virtual std::vector<AuditRow> auditForMessage(const std::string& messageId) = 0;
+    virtual StatusSummary status() = 0;
+    virtual std::vector<AuditRow> auditAfter(std::int64_t afterSeq, int limit) = 0;
+
+    /// Recomputes the hash chain from the first row and names the first row that does not match.
+    virtual AuditVerification verifyAudit() = 0;
+};
+
+/// Opens (creating if needed) the SQLite store at `file` in WAL mode with synchronous=FULL and
+/// runs any pending numbered migrations. Throws std::runtime_error when the file cannot be opened.
+std::unique_ptr<Store> openSqliteStore(const std::filesystem::path& file, const Clock& clock);
+
+/// Opens an existing store file read-only, for `gp-agentctl audit verify`.
+std::unique_ptr<Store> openSqliteStoreReadOnly(const std::filesystem::path& file,
+                                               const Clock& clock);
+
+} // namespace gp::agent

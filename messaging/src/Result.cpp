@@ -1,0 +1,1 @@
+#include <gp/Result.hpp>
