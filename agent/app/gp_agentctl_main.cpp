@@ -1,1 +1,292 @@
-int main() { return 0; }
+// gp-agentctl: the command line over gp-agent's local API, for IT leads and test engineers.
+
+#include <gp/agent/Clock.hpp>
+#include <gp/agent/Files.hpp>
+#include <gp/agent/TimeFormat.hpp>
+#include <gp/agent/config/Settings.hpp>
+#include <gp/agent/ctl/ApiClient.hpp>
+#include <gp/agent/store/Store.hpp>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;   // the agent said no, or the audit chain is broken
+constexpr int kUsage = 2;    // wrong arguments or configuration
+constexpr int kUnreachable = 3;
+
+const char* kUsageText = R"(usage: gp-agentctl [--config FILE] COMMAND
+
+Commands:
+  submit eps FILE.json          submit a prescription (FILE '-' reads standard input)
+  show MESSAGE_ID               a message's state, attempts, last error and history
+  status                        counts by state, oldest queued, last ack, last transport error
+  audit list [--after N] [--limit N]
+                                audit rows after sequence number N (default 0, limit 100)
+  audit verify                  recompute the audit hash chain from the database file
+  --json                        (any command) print the agent's JSON as is
+
+The configuration defaults to /etc/gp-agent/agent.properties: gp-agentctl reads the agent's own
+file to find the local API's address, the token file and the state directory.
+)";
+
+struct Context {
+    gp::agent::AgentSettings settings;
+    bool json = false;
+};
+
+Object::Ptr parseObject(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text).extract<Object::Ptr>();
+}
+
+std::string textOf(const Object::Ptr& object, const std::string& key) {
+    if (!object->has(key) || object->isNull(key)) {
+        return "-";
+    }
+    return object->get(key).convert<std::string>();
+}
+
+gp::agent::ApiClient clientFor(const gp::agent::AgentSettings& settings) {
+    int port = settings.apiPort;
+    if (port == 0) {
+        // The agent picked a free port and wrote it down when it started.
+        auto ports = parseObject(gp::agent::readWholeFile(settings.stateDir / "ports.json"));
+        port = ports->getValue<int>("api");
+    }
+    std::string host = settings.apiBind == "0.0.0.0" ? "127.0.0.1" : settings.apiBind;
+    std::string token = gp::agent::readWholeFile(settings.apiTokenFile);
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+        token.pop_back();
+    }
+    return gp::agent::ApiClient(host, port, token);
+}
+
+int printErrors(const std::string& body) {
+    try {
+        auto reply = parseObject(body);
+        auto errors = reply->getArray("errors");
+        for (std::size_t i = 0; errors && i < errors->size(); ++i) {
+            auto error = errors->getObject(static_cast<unsigned>(i));
+            const std::string field = textOf(error, "field");
+            std::cerr << "error: " << (field.empty() || field == "-" ? "" : field + ": ")
+                      << textOf(error, "message") << "\n";
+        }
+    } catch (const Poco::Exception&) {
+        std::cerr << "error: " << body << "\n";
+    }
+    return kFailed;
+}
+
+int submitEps(const Context& ctx, const std::string& file) {
+    std::string body;
+    if (file == "-") {
+        body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+        body = gp::agent::readWholeFile(file);
+    }
+    auto reply = clientFor(ctx.settings).post("/v1/eps/prescriptions", body);
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto accepted = parseObject(reply.body);
+    std::cout << "accepted: message " << textOf(accepted, "messageId") << ", prescription "
+              << textOf(accepted, "prescriptionId") << ", state " << textOf(accepted, "state")
+              << "\n";
+    return kOk;
+}
+
+int show(const Context& ctx, const std::string& messageId) {
+    auto reply = clientFor(ctx.settings).get("/v1/messages/" + messageId);
+    if (reply.status != 200) {
+        std::cerr << "HTTP " << reply.status << "\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto message = parseObject(reply.body);
+    std::cout << "message      " << textOf(message, "messageId") << "\n"
+              << "interaction  " << textOf(message, "interaction") << "\n"
+              << "business id  " << textOf(message, "businessId") << "\n"
+              << "state        " << textOf(message, "state") << "\n"
+              << "attempts     " << textOf(message, "attempts") << "\n"
+              << "next attempt " << textOf(message, "nextAttemptAt") << "\n"
+              << "expires      " << textOf(message, "expiresAt") << "\n";
+    if (auto error = message->getObject("lastError")) {
+        std::cout << "last error   " << textOf(error, "code") << ": " << textOf(error, "text")
+                  << "\n";
+    }
+    std::cout << "history:\n";
+    auto history = message->getArray("history");
+    for (std::size_t i = 0; history && i < history->size(); ++i) {
+        auto row = history->getObject(static_cast<unsigned>(i));
+        std::cout << "  " << textOf(row, "at") << "  " << textOf(row, "event") << "  "
+                  << textOf(row, "detail") << "\n";
+    }
+    return kOk;
+}
+
+int status(const Context& ctx) {
+    auto reply = clientFor(ctx.settings).get("/v1/status");
+    if (reply.status != 200) {
+        std::cerr << "HTTP " << reply.status << "\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto summary = parseObject(reply.body);
+    auto counts = summary->getObject("counts");
+    for (const char* state : {"queued", "sending", "retry-wait", "acked", "failed", "expired"}) {
+        std::cout << state << ": " << textOf(counts, state) << "\n";
+    }
+    std::cout << "oldest queued (s): " << textOf(summary, "oldestQueuedAgeSeconds") << "\n"
+              << "last acknowledged: " << textOf(summary, "lastAckedAt") << "\n";
+    if (auto error = summary->getObject("lastTransportError")) {
+        std::cout << "last transport error: " << textOf(error, "code") << " at "
+                  << textOf(error, "at") << ": " << textOf(error, "text") << "\n";
+    }
+    return kOk;
+}
+
+int auditList(const Context& ctx, const std::string& after, const std::string& limit) {
+    auto reply = clientFor(ctx.settings).get("/v1/audit?after=" + after + "&limit=" + limit);
+    if (reply.status != 200) {
+        std::cerr << "HTTP " << reply.status << "\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto rows = parseObject(reply.body)->getArray("rows");
+    for (std::size_t i = 0; rows && i < rows->size(); ++i) {
+        auto row = rows->getObject(static_cast<unsigned>(i));
+        std::cout << textOf(row, "seq") << "  " << textOf(row, "at") << "  "
+                  << textOf(row, "actor") << "  " << textOf(row, "event") << "  "
+                  << textOf(row, "messageId") << "  " << textOf(row, "detail") << "\n";
+    }
+    return kOk;
+}
+
+int auditVerify(const Context& ctx) {
+    const auto file = ctx.settings.stateDir / "gp-agent.db";
+    if (!std::filesystem::exists(file)) {
+        std::cerr << "no database at " << file.string() << "\n";
+        return kUsage;
+    }
+    gp::agent::SystemClock clock;
+    auto store = gp::agent::openSqliteStoreReadOnly(file, clock);
+    const auto result = store->verifyAudit();
+    if (result.intact) {
+        std::cout << "audit trail intact: " << result.rowsChecked << " rows verified\n";
+        return kOk;
+    }
+    std::cout << "audit trail BROKEN at row " << result.firstBrokenSeq.value_or(0) << ": "
+              << result.reason << " (" << result.rowsChecked << " rows checked)\n";
+    return kFailed;
+}
+
+std::optional<gp::agent::AgentSettings> loadConfig(const std::string& path) {
+    try {
+        Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
+            new Poco::Util::PropertyFileConfiguration(path));
+        auto loaded = gp::agent::loadSettings(*file);
+        if (!loaded) {
+            std::cerr << "gp-agentctl: configuration " << path << ": "
+                      << loaded.error().describe() << "\n";
+            return std::nullopt;
+        }
+        return loaded->settings;
+    } catch (const Poco::Exception& e) {
+        std::cerr << "gp-agentctl: cannot read configuration " << path << ": " << e.displayText()
+                  << "\n";
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string configPath = "/etc/gp-agent/agent.properties";
+    std::vector<std::string> args;
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
+            configPath = argv[++i];
+        } else if (arg == "--json") {
+            json = true;
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << kUsageText;
+            return kOk;
+        } else {
+            args.push_back(arg);
+        }
+    }
+    if (args.empty()) {
+        std::cerr << kUsageText;
+        return kUsage;
+    }
+    auto settings = loadConfig(configPath);
+    if (!settings) {
+        return kUsage;
+    }
+    Context ctx{*settings, json};
+    try {
+        const std::string& command = args[0];
+        if (command == "submit" && args.size() == 3 && args[1] == "eps") {
+            return submitEps(ctx, args[2]);
+        }
+        if (command == "show" && args.size() == 2) {
+            return show(ctx, args[1]);
+        }
+        if (command == "status" && args.size() == 1) {
+            return status(ctx);
+        }
+        if (command == "audit" && args.size() >= 2 && args[1] == "verify") {
+            return auditVerify(ctx);
+        }
+        if (command == "audit" && args.size() >= 2 && args[1] == "list") {
+            std::string after = "0";
+            std::string limit = "100";
+            for (std::size_t i = 2; i + 1 < args.size(); i += 2) {
+                if (args[i] == "--after") {
+                    after = args[i + 1];
+                } else if (args[i] == "--limit") {
+                    limit = args[i + 1];
+                }
+            }
+            return auditList(ctx, after, limit);
+        }
+    } catch (const Poco::Exception& e) {
+        std::cerr << "gp-agentctl: cannot reach the agent: " << e.displayText() << "\n";
+        return kUnreachable;
+    } catch (const std::exception& e) {
+        std::cerr << "gp-agentctl: " << e.what() << "\n";
+        return kFailed;
+    }
+    std::cerr << kUsageText;
+    return kUsage;
+}

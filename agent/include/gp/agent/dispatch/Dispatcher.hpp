@@ -7,9 +7,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,8 +48,14 @@ public:
     int runOnce(HttpTransport& transport);
 
 private:
+    struct Pass {
+        int claimed = 0;
+        int sent = 0;
+    };
+
     void threadMain();
-    void handle(HttpTransport& transport, const ClaimedMessage& message);
+    std::optional<Pass> claimAndSend(HttpTransport& transport); // nothing: the store failed
+    bool handle(HttpTransport& transport, const ClaimedMessage& message); // true: it was sent
 
     Store& m_store;
     const Clock& m_clock;

@@ -37,15 +37,16 @@ struct OutboundMessage {
     std::string contentType; // Content-Type header value
     std::string body;        // the whole HTTP body
     TimePoint createdAt;
-    TimePoint expiresAt;     // createdAt + persist duration
-    int maxAttempts = 0;     // 0: bounded by expiresAt alone
+    TimePoint expiresAt; // createdAt + persist duration
+    int maxAttempts = 0; // 0: bounded by expiresAt alone
 };
 
 /// Who did what, for the audit row written in the same transaction as a state change.
 /// `detail` holds ids, codes and counts, never patient data.
 struct AuditEvent {
     std::string actor; // "api", "dispatcher", "operator:<name>", "startup"
-    std::string event; // "accepted", "sending", "acked", "retry-scheduled", "failed", "expired", ...
+    std::string
+        event; // "accepted", "sending", "acked", "retry-scheduled", "failed", "expired", ...
     std::string messageId;
     std::string detail;
 };
@@ -97,6 +98,10 @@ struct AuditVerification {
     std::int64_t rowsChecked = 0;
     std::optional<std::int64_t> firstBrokenSeq;
     std::string reason; // e.g. "hash does not match content", "prev_hash does not match row 41"
+    /// When intact: the last row's seq and hash (0 and "" for an empty trail). Written down
+    /// elsewhere, they let a later verify also prove that no rows were cut from the end.
+    std::int64_t lastSeq = 0;
+    std::string lastHash;
 };
 
 struct StatusSummary {
@@ -120,8 +125,8 @@ public:
     /// Claims up to `limit` due messages (queued or retry-wait, next attempt <= now, not expired,
     /// no live lease) for `owner` until now + lease: state sending, attempts + 1, audit "sending".
     /// Messages found past their expiry on the way are moved to expired (audited) instead.
-    virtual Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner,
-                                                         Milliseconds lease, int limit) = 0;
+    virtual Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner, Milliseconds lease,
+                                                         int limit) = 0;
 
     /// Outcomes of an attempt. Each checks that `owner` still holds the lease.
     virtual Status recordAcked(const std::string& messageId, std::string_view owner,

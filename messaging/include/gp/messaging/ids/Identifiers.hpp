@@ -27,6 +27,8 @@ char prescriptionCheckCharacter(std::string_view idWithoutCheck);
 Status checkPrescriptionId(std::string_view prescriptionId);
 
 /// 6 random hex, the prescriber's ODS code left-padded with 0 to 6, 5 random hex, check character.
+/// Throws std::invalid_argument for a code that cannot fill the six-character middle block (empty,
+/// longer than 6, or outside A-Z and 0-9): check it first; eps::validate reports it as an error.
 std::string newPrescriptionId(std::string_view prescriberOds, RandomSource& random);
 
 } // namespace gp::messaging::ids

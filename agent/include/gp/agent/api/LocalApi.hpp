@@ -1,0 +1,53 @@
+#pragma once
+
+#include <gp/agent/Clock.hpp>
+#include <gp/agent/eps/EpsSubmissions.hpp>
+#include <gp/agent/store/Store.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace gp::agent {
+
+struct LocalApiSettings {
+    std::string bind = "127.0.0.1";
+    int port = 7670; // 0 picks a free port
+    std::string token;
+    std::size_t maxBodyBytes = 1024 * 1024;
+    int threads = 8;
+};
+
+/// The clinical system's and staff's way in: JSON over HTTP on the practice server.
+/// Everything but /healthz needs `Authorization: Bearer <token>`. Routes are listed in
+/// docs/local-api.md and in LocalApi.cpp's router, the one place requests are dispatched.
+class LocalApi {
+public:
+    struct Dependencies {
+        Store& store;
+        EpsSubmissions& eps;
+        const Clock& clock;
+        std::function<void()> workArrived; // wakes the dispatcher after a commit
+    };
+
+    LocalApi(Dependencies dependencies, LocalApiSettings settings);
+    ~LocalApi();
+    LocalApi(const LocalApi&) = delete;
+    LocalApi& operator=(const LocalApi&) = delete;
+
+    void start();
+    void stop();
+    int port() const; // the bound port, valid after start()
+
+private:
+    Dependencies m_deps;
+    LocalApiSettings m_settings;
+    std::unique_ptr<Poco::Net::HTTPServer> m_server;
+    int m_port = 0;
+};
+
+} // namespace gp::agent

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <gp/Result.hpp>
+#include <gp/agent/Clock.hpp>
+#include <gp/agent/transport/HttpTransport.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace gp::agent {
+
+/// One configuration key: declared once, here, with its type, default and meaning. The same
+/// table drives validation, the warning about unknown keys, `gp-agent --help-config` and
+/// docs/configuration.md.
+struct KeyDeclaration {
+    enum class Type { String, Integer, Boolean, Port, Duration, Path, Url };
+    std::string key;
+    Type type;
+    std::string defaultValue; // empty: no default
+    bool required;
+    std::string description;
+};
+
+const std::vector<KeyDeclaration>& declaredKeys();
+
+/// The agent's configuration after validation.
+struct AgentSettings {
+    std::filesystem::path stateDir;
+    std::string odsCode;
+    std::string partyKey;
+    std::string asid;
+
+    std::string apiBind;
+    int apiPort = 7670;
+    std::filesystem::path apiTokenFile;
+
+    std::string inboundBind;
+    int inboundPort = 7671;
+
+    std::string spineUrl;
+    std::string spinePartyKey;
+    std::string spineCpaId;
+    std::string spineAsid;
+
+    TransportSettings transport;
+
+    int dispatchThreads = 2;
+    Milliseconds retryBaseDelay{1000};
+    Milliseconds retryMaxDelay{60000};
+    Milliseconds epsPersistDuration{300000};
+    int epsMaxAttempts = 0;
+
+    std::string logLevel;
+};
+
+struct LoadedSettings {
+    AgentSettings settings;
+    std::vector<std::string> warnings; // unknown keys, e.g. "unknown key 'spine.ulr' ignored"
+};
+
+/// Validates every declared key. The first invalid value is an Error whose `where` is the key.
+Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& config);
+
+/// Parses an ISO 8601 duration of days, hours, minutes and seconds, as SDS publishes them:
+/// "PT5M", "PT4H10M", "P8D", "PT0.5S".
+Result<Milliseconds> parseIsoDuration(std::string_view text);
+
+/// The key table as Markdown, for docs/configuration.md and `--help-config`.
+std::string describeKeysAsMarkdown();
+
+} // namespace gp::agent

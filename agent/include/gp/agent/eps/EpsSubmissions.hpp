@@ -1,0 +1,52 @@
+#pragma once
+
+#include <gp/Result.hpp>
+#include <gp/agent/Clock.hpp>
+#include <gp/agent/store/Store.hpp>
+#include <gp/messaging/ids/RandomSource.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gp::agent {
+
+/// Where EPS messages go and under whose name: taken from the agent's settings.
+struct EpsRouting {
+    std::string fromPartyKey;
+    std::string fromAsid;
+    std::string practiceOdsCode;
+    std::string spineUrl; // base URL; the reliable request path is appended
+    std::string spinePartyKey;
+    std::string spineCpaId;
+    std::string spineAsid;
+    Milliseconds persistDuration{300000};
+    int maxAttempts = 0;
+};
+
+struct SubmissionResult {
+    enum class Kind { Accepted, Invalid, NotStored };
+    Kind kind = Kind::Invalid;
+    std::string messageId;
+    std::string prescriptionId;
+    std::vector<Error> errors; // Invalid: one per field; NotStored: the store's error
+};
+
+/// Turns a prescription from the local API into a durable outbound ParentPrescription: reads and
+/// validates the JSON, assigns ids, builds the HL7 payload and the ebXML message once, and stores
+/// it with its audit row. Accepted means committed to disk.
+class EpsSubmissions {
+public:
+    EpsSubmissions(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
+                   EpsRouting routing);
+
+    SubmissionResult submit(std::string_view json, const std::string& actor);
+
+private:
+    Store& m_store;
+    const Clock& m_clock;
+    messaging::ids::RandomSource& m_random;
+    EpsRouting m_routing;
+};
+
+} // namespace gp::agent

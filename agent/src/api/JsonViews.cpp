@@ -1,0 +1,134 @@
+#include "JsonViews.hpp"
+
+#include <gp/agent/TimeFormat.hpp>
+
+#include <Poco/JSON/Array.h>
+
+#include <sstream>
+
+namespace gp::agent::api {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time) {
+    if (!time) {
+        return Poco::Dynamic::Var();
+    }
+    return formatIsoTime(*time);
+}
+
+Object::Ptr auditRowView(const AuditRow& row) {
+    Object::Ptr out = new Object;
+    out->set("seq", static_cast<Poco::Int64>(row.seq));
+    out->set("at", formatIsoTime(row.at));
+    out->set("actor", row.actor);
+    out->set("event", row.event);
+    out->set("messageId", row.messageId);
+    out->set("detail", row.detail);
+    out->set("prevHash", row.prevHash);
+    out->set("hash", row.hash);
+    return out;
+}
+
+} // namespace
+
+Object::Ptr messageView(const MessageRecord& message, const std::vector<AuditRow>& history) {
+    Object::Ptr out = new Object;
+    out->set("messageId", message.messageId);
+    out->set("conversationId", message.conversationId);
+    out->set("interaction", message.interaction);
+    out->set("businessId", message.businessId);
+    out->set("state", std::string(toString(message.state)));
+    out->set("attempts", message.attempts);
+    out->set("maxAttempts", message.maxAttempts);
+    out->set("createdAt", formatIsoTime(message.createdAt));
+    out->set("updatedAt", formatIsoTime(message.updatedAt));
+    out->set("expiresAt", formatIsoTime(message.expiresAt));
+    out->set("nextAttemptAt", optionalTime(message.nextAttemptAt));
+    out->set("ackedAt", optionalTime(message.ackedAt));
+    if (message.lastError) {
+        Object::Ptr error = new Object;
+        error->set("code", message.lastError->code);
+        error->set("text", message.lastError->text);
+        out->set("lastError", error);
+    } else {
+        out->set("lastError", Poco::Dynamic::Var());
+    }
+    Array::Ptr transitions = new Array;
+    for (const auto& row : history) {
+        Object::Ptr entry = new Object;
+        entry->set("seq", static_cast<Poco::Int64>(row.seq));
+        entry->set("at", formatIsoTime(row.at));
+        entry->set("event", row.event);
+        entry->set("actor", row.actor);
+        entry->set("detail", row.detail);
+        transitions->add(entry);
+    }
+    out->set("history", transitions);
+    return out;
+}
+
+Object::Ptr statusView(const StatusSummary& status, TimePoint now) {
+    Object::Ptr out = new Object;
+    Object::Ptr counts = new Object;
+    for (const auto& [state, count] : status.counts) {
+        counts->set(std::string(toString(state)), static_cast<Poco::Int64>(count));
+    }
+    out->set("counts", counts);
+    if (status.oldestQueuedAt) {
+        const auto age = std::chrono::duration_cast<Milliseconds>(now - *status.oldestQueuedAt);
+        out->set("oldestQueuedAgeSeconds", static_cast<double>(age.count()) / 1000.0);
+    } else {
+        out->set("oldestQueuedAgeSeconds", Poco::Dynamic::Var());
+    }
+    out->set("lastAckedAt", optionalTime(status.lastAckedAt));
+    if (status.lastTransportError) {
+        Object::Ptr error = new Object;
+        error->set("code", status.lastTransportError->code);
+        error->set("text", status.lastTransportError->text);
+        error->set("at", optionalTime(status.lastTransportErrorAt));
+        out->set("lastTransportError", error);
+    } else {
+        out->set("lastTransportError", Poco::Dynamic::Var());
+    }
+    return out;
+}
+
+Object::Ptr auditView(const std::vector<AuditRow>& rows) {
+    Object::Ptr out = new Object;
+    Array::Ptr list = new Array;
+    for (const auto& row : rows) {
+        list->add(auditRowView(row));
+    }
+    out->set("rows", list);
+    out->set("next", rows.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(rows.back().seq));
+    return out;
+}
+
+Object::Ptr errorsView(const std::vector<Error>& errors) {
+    Object::Ptr out = new Object;
+    Array::Ptr list = new Array;
+    for (const auto& error : errors) {
+        Object::Ptr entry = new Object;
+        entry->set("field", error.where);
+        entry->set("message", error.message);
+        list->add(entry);
+    }
+    out->set("errors", list);
+    return out;
+}
+
+Object::Ptr singleErrorView(const std::string& message) {
+    return errorsView({failure("", message)});
+}
+
+std::string toJson(const Object::Ptr& object) {
+    std::ostringstream out;
+    object->stringify(out);
+    return out.str();
+}
+
+} // namespace gp::agent::api

@@ -1,0 +1,277 @@
+#include <gp/agent/api/LocalApi.hpp>
+
+#include "JsonViews.hpp"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/NumberParser.h>
+#include <Poco/URI.h>
+
+#include <istream>
+
+namespace gp::agent {
+
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+Poco::Logger& logger() { return Poco::Logger::get("gp-agent.api"); }
+
+// Compares without an early exit, so the time taken says nothing about how much of a guess
+// was right.
+bool sameToken(const std::string& given, const std::string& expected) {
+    if (given.size() != expected.size()) {
+        return false;
+    }
+    unsigned char difference = 0;
+    for (std::size_t i = 0; i < given.size(); ++i) {
+        difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
+    }
+    return difference == 0;
+}
+
+void sendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+              const std::string& body) {
+    response.setStatus(status);
+    response.setContentType("application/json");
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.set("Cache-Control", "no-store");
+    response.send() << body;
+}
+
+void sendError(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+               const std::string& message) {
+    sendJson(response, status, api::toJson(api::singleErrorView(message)));
+}
+
+class ApiRequestHandler final : public Poco::Net::HTTPRequestHandler {
+public:
+    ApiRequestHandler(LocalApi::Dependencies& deps, const LocalApiSettings& settings)
+        : m_deps(deps), m_settings(settings) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        try {
+            route(request, response);
+        } catch (const std::exception& e) {
+            logger().error("request %s %s failed: %s", request.getMethod(), request.getURI(),
+                           std::string(e.what()));
+            if (!response.sent()) {
+                sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
+                          "internal error; see the agent's log");
+            }
+        }
+    }
+
+private:
+    // The one place requests are dispatched: every route of the local API is listed here.
+    void route(HTTPServerRequest& request, HTTPServerResponse& response) {
+        const Poco::URI uri(request.getURI());
+        const std::string path = uri.getPath();
+        const std::string& method = request.getMethod();
+
+        if (path == "/healthz" && method == "GET") {
+            sendJson(response, HTTPResponse::HTTP_OK, R"({"status":"ok"})");
+            return;
+        }
+        if (!authorised(request)) {
+            response.set("WWW-Authenticate", "Bearer");
+            sendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
+                      "missing or wrong bearer token; send Authorization: Bearer <token> with "
+                      "the token from the agent's api.tokenFile");
+            return;
+        }
+        if (path == "/v1/eps/prescriptions") {
+            if (method != "POST") {
+                return methodNotAllowed(response, "POST");
+            }
+            return submitPrescription(request, response);
+        }
+        const std::string messagesPrefix = "/v1/messages/";
+        if (path.rfind(messagesPrefix, 0) == 0 && path.size() > messagesPrefix.size()) {
+            if (method != "GET") {
+                return methodNotAllowed(response, "GET");
+            }
+            return showMessage(path.substr(messagesPrefix.size()), response);
+        }
+        if (path == "/v1/status") {
+            if (method != "GET") {
+                return methodNotAllowed(response, "GET");
+            }
+            return showStatus(response);
+        }
+        if (path == "/v1/audit") {
+            if (method != "GET") {
+                return methodNotAllowed(response, "GET");
+            }
+            return listAudit(uri, response);
+        }
+        sendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such resource: " + path);
+    }
+
+    bool authorised(const HTTPServerRequest& request) const {
+        const std::string header = request.get("Authorization", "");
+        const std::string scheme = "Bearer ";
+        if (header.rfind(scheme, 0) != 0) {
+            return false;
+        }
+        return sameToken(header.substr(scheme.size()), m_settings.token);
+    }
+
+    void methodNotAllowed(HTTPServerResponse& response, const std::string& allowed) {
+        response.set("Allow", allowed);
+        sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "use " + allowed);
+    }
+
+    std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (request.hasContentLength() &&
+            request.getContentLength64() > static_cast<Poco::Int64>(m_settings.maxBodyBytes)) {
+            sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
+                      "body larger than " + std::to_string(m_settings.maxBodyBytes) + " bytes");
+            return std::nullopt;
+        }
+        std::string body;
+        std::istream& in = request.stream();
+        char buffer[8192];
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+            body.append(buffer, static_cast<std::size_t>(in.gcount()));
+            if (body.size() > m_settings.maxBodyBytes) {
+                sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
+                          "body larger than " + std::to_string(m_settings.maxBodyBytes) +
+                              " bytes");
+                return std::nullopt;
+            }
+        }
+        return body;
+    }
+
+    void submitPrescription(HTTPServerRequest& request, HTTPServerResponse& response) {
+        auto body = readBody(request, response);
+        if (!body) {
+            return;
+        }
+        auto result = m_deps.eps.submit(*body, "api");
+        switch (result.kind) {
+        case SubmissionResult::Kind::Invalid:
+            logger().information("EPS submission refused: %z field error(s)",
+                                 result.errors.size());
+            sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
+                     api::toJson(api::errorsView(result.errors)));
+            return;
+        case SubmissionResult::Kind::NotStored:
+            logger().error("EPS submission not stored: %s", result.errors.front().describe());
+            // A full disk is the one storage failure the caller can do something about.
+            sendJson(response,
+                     result.errors.front().message.find("SQLITE_FULL") != std::string::npos
+                         ? HTTPResponse::HTTP_INSUFFICIENT_STORAGE
+                         : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                     api::toJson(api::errorsView(
+                         {failure("store", "not stored: " + result.errors.front().describe())})));
+            return;
+        case SubmissionResult::Kind::Accepted:
+            break;
+        }
+        logger().information("accepted EPS message %s (prescription %s)", result.messageId,
+                             result.prescriptionId);
+        if (m_deps.workArrived) {
+            m_deps.workArrived();
+        }
+        Poco::JSON::Object::Ptr out = new Poco::JSON::Object;
+        out->set("messageId", result.messageId);
+        out->set("prescriptionId", result.prescriptionId);
+        out->set("state", "queued");
+        response.set("Location", "/v1/messages/" + result.messageId);
+        sendJson(response, HTTPResponse::HTTP_ACCEPTED, api::toJson(out));
+    }
+
+    void showMessage(const std::string& messageId, HTTPServerResponse& response) {
+        auto message = m_deps.store.findMessage(messageId);
+        if (!message) {
+            sendError(response, HTTPResponse::HTTP_NOT_FOUND, "no message with id " + messageId);
+            return;
+        }
+        sendJson(response, HTTPResponse::HTTP_OK,
+                 api::toJson(api::messageView(*message, m_deps.store.auditForMessage(messageId))));
+    }
+
+    void showStatus(HTTPServerResponse& response) {
+        sendJson(response, HTTPResponse::HTTP_OK,
+                 api::toJson(api::statusView(m_deps.store.status(), m_deps.clock.now())));
+    }
+
+    void listAudit(const Poco::URI& uri, HTTPServerResponse& response) {
+        Poco::Int64 after = 0;
+        int limit = 100;
+        for (const auto& [name, value] : uri.getQueryParameters()) {
+            if (name == "after" && (!Poco::NumberParser::tryParse64(value, after) || after < 0)) {
+                sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
+                         api::toJson(api::errorsView(
+                             {failure("after", "must be a non-negative whole number")})));
+                return;
+            }
+            if (name == "limit" &&
+                (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 10000)) {
+                sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
+                         api::toJson(api::errorsView(
+                             {failure("limit", "must be a whole number from 1 to 10000")})));
+                return;
+            }
+        }
+        sendJson(response, HTTPResponse::HTTP_OK,
+                 api::toJson(api::auditView(m_deps.store.auditAfter(after, limit))));
+    }
+
+    LocalApi::Dependencies& m_deps;
+    const LocalApiSettings& m_settings;
+};
+
+class ApiHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    ApiHandlerFactory(LocalApi::Dependencies& deps, const LocalApiSettings& settings)
+        : m_deps(deps), m_settings(settings) {}
+
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+        return new ApiRequestHandler(m_deps, m_settings);
+    }
+
+private:
+    LocalApi::Dependencies& m_deps;
+    const LocalApiSettings& m_settings;
+};
+
+} // namespace
+
+LocalApi::LocalApi(Dependencies dependencies, LocalApiSettings settings)
+    : m_deps(std::move(dependencies)), m_settings(std::move(settings)) {}
+
+LocalApi::~LocalApi() { stop(); }
+
+void LocalApi::start() {
+    Poco::Net::ServerSocket socket(
+        Poco::Net::SocketAddress(m_settings.bind, static_cast<Poco::UInt16>(m_settings.port)));
+    m_port = socket.address().port();
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(m_settings.threads);
+    params->setKeepAlive(true);
+    m_server = std::make_unique<Poco::Net::HTTPServer>(new ApiHandlerFactory(m_deps, m_settings),
+                                                       socket, params);
+    m_server->start();
+}
+
+void LocalApi::stop() {
+    if (m_server) {
+        m_server->stopAll(true);
+        m_server.reset();
+    }
+}
+
+int LocalApi::port() const { return m_port; }
+
+} // namespace gp::agent

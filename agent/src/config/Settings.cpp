@@ -1,0 +1,346 @@
+#include <gp/agent/config/Settings.hpp>
+
+#include <Poco/NumberParser.h>
+#include <Poco/URI.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace gp::agent {
+
+namespace {
+
+using Type = KeyDeclaration::Type;
+
+// Defaults suit a practice server; the spine.* defaults point at a local spine-mock so that a
+// newcomer's first run needs no NHS network. Production configuration sets spine.url to the
+// Spine's MHS endpoint and the tls.* keys to the practice's certificates.
+const std::vector<KeyDeclaration> kKeys = {
+    {"agent.stateDir", Type::Path, "/var/lib/gp-agent", false,
+     "Directory for the database and payload files; created if missing."},
+    {"agent.odsCode", Type::String, "", true, "The practice's ODS code, e.g. A83008."},
+    {"agent.partyKey", Type::String, "", true,
+     "The practice's MHS party key (From party of every message), e.g. A83008-9199121."},
+    {"agent.asid", Type::String, "", true, "The practice system's ASID (12 digits)."},
+    {"api.bind", Type::String, "127.0.0.1", false, "Address the local API listens on."},
+    {"api.port", Type::Port, "7670", false, "Port of the local API; 0 picks a free port."},
+    {"api.tokenFile", Type::Path, "", false,
+     "File holding the API bearer token; default <stateDir>/api-token, created with a random "
+     "token (mode 0600) when missing."},
+    {"api.maxBodyBytes", Type::Integer, "1048576", false,
+     "Largest request body the local API accepts."},
+    {"inbound.bind", Type::String, "0.0.0.0", false, "Address the inbound MHS endpoint listens on."},
+    {"inbound.port", Type::Port, "7671", false, "Port of the inbound MHS endpoint; 0 picks one."},
+    {"spine.url", Type::Url, "http://127.0.0.1:7680", false,
+     "Base URL of the Spine MHS (or spine-mock)."},
+    {"spine.partyKey", Type::String, "YES-0000806", false, "Spine's party key (To party)."},
+    {"spine.cpaId", Type::String, "S20001A000100", false, "CPA id for EPS messages."},
+    {"spine.asid", Type::String, "990000000000", false, "Spine's ASID for EPS messages."},
+    {"tls.verifyPeer", Type::Boolean, "true", false,
+     "Verify the server certificate and host name. Turn off only in a test lab."},
+    {"tls.caFile", Type::Path, "", false, "CA bundle for the Spine's certificate (PEM)."},
+    {"tls.certFile", Type::Path, "", false, "Client certificate for mutual TLS (PEM)."},
+    {"tls.keyFile", Type::Path, "", false, "Client private key for mutual TLS (PEM)."},
+    {"tls.keyPassword", Type::String, "", false, "Password of tls.keyFile, if encrypted."},
+    {"http.connectTimeout", Type::Duration, "PT5S", false, "TCP and TLS connect timeout."},
+    {"http.timeout", Type::Duration, "PT30S", false, "Whole-request timeout for one attempt."},
+    {"dispatch.threads", Type::Integer, "2", false, "Sending threads (1 to 64)."},
+    {"retry.baseDelay", Type::Duration, "PT1S", false,
+     "Shortest wait before a retry; the backoff doubles from here."},
+    {"retry.maxDelay", Type::Duration, "PT1M", false, "Longest backoff between two attempts."},
+    {"eps.persistDuration", Type::Duration, "PT5M", false,
+     "How long an EPS message may wait for Spine's acknowledgement before it expires."},
+    {"eps.maxAttempts", Type::Integer, "0", false,
+     "Attempts before an EPS message fails; 0 means until the persist duration runs out."},
+    {"log.level", Type::String, "information", false,
+     "error, warning, notice, information, debug or trace."},
+};
+
+std::string typeName(Type type) {
+    switch (type) {
+    case Type::String:
+        return "text";
+    case Type::Integer:
+        return "integer";
+    case Type::Boolean:
+        return "true/false";
+    case Type::Port:
+        return "port";
+    case Type::Duration:
+        return "ISO 8601 duration";
+    case Type::Path:
+        return "path";
+    case Type::Url:
+        return "URL";
+    }
+    return "text";
+}
+
+class Reader {
+public:
+    explicit Reader(const Poco::Util::AbstractConfiguration& config) : m_config(config) {}
+
+    const KeyDeclaration& declaration(const std::string& key) const {
+        auto found = std::find_if(kKeys.begin(), kKeys.end(),
+                                  [&](const KeyDeclaration& d) { return d.key == key; });
+        if (found == kKeys.end()) {
+            throw std::logic_error("configuration key not declared: " + key);
+        }
+        return *found;
+    }
+
+    Result<std::string> raw(const std::string& key) const {
+        const auto& decl = declaration(key);
+        std::string value = m_config.getString(key, decl.defaultValue);
+        // Trailing blanks are easy to leave in a properties file and never meaningful here.
+        while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
+            value.pop_back();
+        }
+        if (decl.required && value.empty()) {
+            return failure(key, "is required (" + decl.description + ")");
+        }
+        return value;
+    }
+
+    Result<std::int64_t> integer(const std::string& key, std::int64_t min, std::int64_t max) const {
+        auto text = raw(key);
+        if (!text) {
+            return text.error();
+        }
+        Poco::Int64 value = 0;
+        if (!Poco::NumberParser::tryParse64(*text, value)) {
+            return failure(key, "must be a whole number, not '" + *text + "'");
+        }
+        if (value < min || value > max) {
+            return failure(key, "must be between " + std::to_string(min) + " and " +
+                                    std::to_string(max) + ", not " + *text);
+        }
+        return static_cast<std::int64_t>(value);
+    }
+
+    Result<bool> boolean(const std::string& key) const {
+        auto text = raw(key);
+        if (!text) {
+            return text.error();
+        }
+        if (*text == "true" || *text == "yes" || *text == "on" || *text == "1") {
+            return true;
+        }
+        if (*text == "false" || *text == "no" || *text == "off" || *text == "0") {
+            return false;
+        }
+        return failure(key, "must be true or false, not '" + *text + "'");
+    }
+
+    Result<Milliseconds> duration(const std::string& key) const {
+        auto text = raw(key);
+        if (!text) {
+            return text.error();
+        }
+        auto parsed = parseIsoDuration(*text);
+        if (!parsed) {
+            return failure(key, parsed.error().message);
+        }
+        return *parsed;
+    }
+
+    Result<std::string> url(const std::string& key) const {
+        auto text = raw(key);
+        if (!text) {
+            return text.error();
+        }
+        try {
+            Poco::URI uri(*text);
+            if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) {
+                return failure(key, "must be an http:// or https:// URL, not '" + *text + "'");
+            }
+        } catch (const Poco::Exception&) {
+            return failure(key, "is not a valid URL: '" + *text + "'");
+        }
+        std::string value = *text;
+        while (!value.empty() && value.back() == '/') {
+            value.pop_back();
+        }
+        return value;
+    }
+
+private:
+    const Poco::Util::AbstractConfiguration& m_config;
+};
+
+void collectKeys(const Poco::Util::AbstractConfiguration& config, const std::string& prefix,
+                 std::vector<std::string>& out) {
+    Poco::Util::AbstractConfiguration::Keys keys;
+    config.keys(prefix, keys);
+    if (keys.empty() && !prefix.empty()) {
+        out.push_back(prefix);
+        return;
+    }
+    for (const auto& key : keys) {
+        collectKeys(config, prefix.empty() ? key : prefix + "." + key, out);
+    }
+}
+
+// Poco's application layer adds its own keys (application.*, system.*, logging.*) to the same
+// configuration view; they are not ours to warn about.
+bool isForeignKey(const std::string& key) {
+    static const std::set<std::string> foreignRoots = {"application", "system", "logging",
+                                                       "config"};
+    return foreignRoots.count(key.substr(0, key.find('.'))) > 0;
+}
+
+} // namespace
+
+const std::vector<KeyDeclaration>& declaredKeys() { return kKeys; }
+
+Result<Milliseconds> parseIsoDuration(std::string_view text) {
+    const std::string original(text);
+    auto bad = [&]() {
+        return failure("", "must be an ISO 8601 duration such as PT5M or PT0.5S, not '" +
+                               original + "'");
+    };
+    if (text.size() < 3 || text[0] != 'P') {
+        return bad();
+    }
+    text.remove_prefix(1);
+    bool inTime = false;
+    bool sawComponent = false;
+    double totalMillis = 0;
+    while (!text.empty()) {
+        if (text[0] == 'T') {
+            if (inTime) {
+                return bad();
+            }
+            inTime = true;
+            text.remove_prefix(1);
+            continue;
+        }
+        std::size_t length = 0;
+        while (length < text.size() &&
+               (std::isdigit(static_cast<unsigned char>(text[length])) || text[length] == '.')) {
+            ++length;
+        }
+        if (length == 0 || length == text.size()) {
+            return bad();
+        }
+        double number = 0;
+        if (!Poco::NumberParser::tryParseFloat(std::string(text.substr(0, length)), number)) {
+            return bad();
+        }
+        const char unit = text[length];
+        double unitMillis = 0;
+        if (!inTime && unit == 'D') {
+            unitMillis = 86'400'000;
+        } else if (inTime && unit == 'H') {
+            unitMillis = 3'600'000;
+        } else if (inTime && unit == 'M') {
+            unitMillis = 60'000;
+        } else if (inTime && unit == 'S') {
+            unitMillis = 1'000;
+        } else {
+            return bad();
+        }
+        totalMillis += number * unitMillis;
+        sawComponent = true;
+        text.remove_prefix(length + 1);
+    }
+    if (!sawComponent) {
+        return bad();
+    }
+    return Milliseconds(static_cast<long long>(totalMillis + 0.5));
+}
+
+Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& config) {
+    LoadedSettings loaded;
+    std::vector<std::string> present;
+    collectKeys(config, "", present);
+    for (const auto& key : present) {
+        if (isForeignKey(key)) {
+            continue;
+        }
+        auto known = std::any_of(kKeys.begin(), kKeys.end(),
+                                 [&](const KeyDeclaration& d) { return d.key == key; });
+        if (!known) {
+            loaded.warnings.push_back("unknown configuration key '" + key + "' ignored");
+        }
+    }
+
+    Reader reader(config);
+    AgentSettings& s = loaded.settings;
+
+#define GP_TAKE(target, expression)                                                                \
+    do {                                                                                           \
+        auto taken = (expression);                                                                 \
+        if (!taken) {                                                                              \
+            return taken.error();                                                                  \
+        }                                                                                          \
+        target = std::move(*taken);                                                                \
+    } while (false)
+
+    std::string text;
+    GP_TAKE(text, reader.raw("agent.stateDir"));
+    if (text.empty()) {
+        return failure("agent.stateDir", "must not be empty");
+    }
+    s.stateDir = text;
+    GP_TAKE(s.odsCode, reader.raw("agent.odsCode"));
+    GP_TAKE(s.partyKey, reader.raw("agent.partyKey"));
+    GP_TAKE(s.asid, reader.raw("agent.asid"));
+    GP_TAKE(s.apiBind, reader.raw("api.bind"));
+    std::int64_t number = 0;
+    GP_TAKE(number, reader.integer("api.port", 0, 65535));
+    s.apiPort = static_cast<int>(number);
+    GP_TAKE(text, reader.raw("api.tokenFile"));
+    s.apiTokenFile = text.empty() ? s.stateDir / "api-token" : std::filesystem::path(text);
+    GP_TAKE(s.inboundBind, reader.raw("inbound.bind"));
+    GP_TAKE(number, reader.integer("inbound.port", 0, 65535));
+    s.inboundPort = static_cast<int>(number);
+    GP_TAKE(s.spineUrl, reader.url("spine.url"));
+    GP_TAKE(s.spinePartyKey, reader.raw("spine.partyKey"));
+    GP_TAKE(s.spineCpaId, reader.raw("spine.cpaId"));
+    GP_TAKE(s.spineAsid, reader.raw("spine.asid"));
+    GP_TAKE(s.transport.tls.verifyPeer, reader.boolean("tls.verifyPeer"));
+    GP_TAKE(s.transport.tls.caFile, reader.raw("tls.caFile"));
+    GP_TAKE(s.transport.tls.certFile, reader.raw("tls.certFile"));
+    GP_TAKE(s.transport.tls.keyFile, reader.raw("tls.keyFile"));
+    GP_TAKE(s.transport.tls.keyPassword, reader.raw("tls.keyPassword"));
+    if (s.transport.tls.certFile.empty() != s.transport.tls.keyFile.empty()) {
+        return failure(s.transport.tls.certFile.empty() ? "tls.certFile" : "tls.keyFile",
+                       "tls.certFile and tls.keyFile must be set together");
+    }
+    GP_TAKE(s.transport.connectTimeout, reader.duration("http.connectTimeout"));
+    GP_TAKE(s.transport.totalTimeout, reader.duration("http.timeout"));
+    GP_TAKE(number, reader.integer("dispatch.threads", 1, 64));
+    s.dispatchThreads = static_cast<int>(number);
+    GP_TAKE(s.retryBaseDelay, reader.duration("retry.baseDelay"));
+    GP_TAKE(s.retryMaxDelay, reader.duration("retry.maxDelay"));
+    if (s.retryMaxDelay < s.retryBaseDelay) {
+        return failure("retry.maxDelay", "must not be shorter than retry.baseDelay");
+    }
+    GP_TAKE(s.epsPersistDuration, reader.duration("eps.persistDuration"));
+    GP_TAKE(number, reader.integer("eps.maxAttempts", 0, 1000));
+    s.epsMaxAttempts = static_cast<int>(number);
+    GP_TAKE(s.logLevel, reader.raw("log.level"));
+    static const std::set<std::string> levels = {"fatal",  "critical",    "error", "warning",
+                                                 "notice", "information", "debug", "trace"};
+    if (levels.count(s.logLevel) == 0) {
+        return failure("log.level", "must be one of error, warning, notice, information, debug, "
+                                    "trace, not '" + s.logLevel + "'");
+    }
+#undef GP_TAKE
+    return loaded;
+}
+
+std::string describeKeysAsMarkdown() {
+    std::string out = "| key | type | default | meaning |\n|---|---|---|---|\n";
+    for (const auto& key : kKeys) {
+        out += "| `" + key.key + "` | " + typeName(key.type) + " | " +
+               (key.required ? "required" : key.defaultValue.empty() ? "-" : "`" + key.defaultValue + "`") +
+               " | " + key.description + " |\n";
+    }
+    return out;
+}
+
+} // namespace gp::agent

@@ -1,0 +1,42 @@
+#include <gp/agent/ctl/ApiClient.hpp>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+namespace gp::agent {
+
+ApiClient::ApiClient(std::string host, int port, std::string token)
+    : m_host(std::move(host)), m_port(port), m_token(std::move(token)) {}
+
+ApiReply ApiClient::get(const std::string& pathAndQuery) const {
+    return send("GET", pathAndQuery, "", "");
+}
+
+ApiReply ApiClient::post(const std::string& path, const std::string& jsonBody) const {
+    return send("POST", path, jsonBody, "application/json");
+}
+
+ApiReply ApiClient::send(const std::string& method, const std::string& pathAndQuery,
+                         const std::string& body, const std::string& contentType) const {
+    Poco::Net::HTTPClientSession session(m_host, static_cast<Poco::UInt16>(m_port));
+    session.setTimeout(Poco::Timespan(30, 0));
+    Poco::Net::HTTPRequest request(method, pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!m_token.empty()) {
+        request.set("Authorization", "Bearer " + m_token);
+    }
+    if (!contentType.empty()) {
+        request.setContentType(contentType);
+    }
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    ApiReply reply;
+    reply.status = static_cast<int>(response.getStatus());
+    Poco::StreamCopier::copyToString(in, reply.body);
+    return reply;
+}
+
+} // namespace gp::agent

@@ -1,0 +1,228 @@
+#include <gp/agent/dispatch/Dispatcher.hpp>
+#include <gp/agent/dispatch/OutcomeClassifier.hpp>
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace gp::agent {
+
+namespace {
+
+/// How long a thread rests after the store or a transport failed unexpectedly. Short, because
+/// such failures (a locked database, a full disk being cleared) pass; not zero, so a persistent
+/// failure does not spin a core.
+constexpr Milliseconds kFailureBackoff{1000};
+
+/// When the store says a message is due but a claim found nothing (another instance holds its
+/// lease), wait at least this long rather than asking again at once.
+constexpr Milliseconds kMinimumIdleWait{100};
+
+Poco::Logger& logger() {
+    return Poco::Logger::get("gp-agent.dispatcher");
+}
+
+std::string describe(const ClaimedMessage& message) {
+    const MessageRecord& record = message.record;
+    return record.messageId + " (" + record.interaction + ", attempt " +
+           std::to_string(record.attempts) + ")";
+}
+
+void logIfFailed(const Status& status, const std::string& action, const std::string& messageId) {
+    if (!status) {
+        // Typically the lease ran out and another thread or instance took the message over;
+        // the store has not changed, so the message is not lost.
+        logger().warning("could not record " + action + " for " + messageId + ": " +
+                         status.error().describe());
+    }
+}
+
+} // namespace
+
+Dispatcher::Dispatcher(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
+                       RetryPolicy policy, TransportFactory transports, DispatcherSettings settings)
+    : m_store(store), m_clock(clock), m_random(random), m_policy(policy),
+      m_transports(std::move(transports)), m_settings(std::move(settings)) {}
+
+Dispatcher::~Dispatcher() {
+    stop();
+}
+
+void Dispatcher::start() {
+    std::lock_guard lock(m_mutex);
+    if (!m_threads.empty()) {
+        return;
+    }
+    m_stopping = false;
+    const int count = std::max(m_settings.threads, 1);
+    for (int i = 0; i < count; ++i) {
+        m_threads.emplace_back([this] { threadMain(); });
+    }
+    logger().information("started " + std::to_string(count) + " dispatcher thread(s) as " +
+                         m_settings.instanceId);
+}
+
+void Dispatcher::stop() {
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+        threads.swap(m_threads);
+    }
+    m_wake.notify_all();
+    for (auto& thread : threads) {
+        thread.join();
+    }
+}
+
+void Dispatcher::notify() {
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_generation;
+    }
+    m_wake.notify_all();
+}
+
+int Dispatcher::runOnce(HttpTransport& transport) {
+    const auto pass = claimAndSend(transport);
+    return pass ? pass->sent : 0;
+}
+
+void Dispatcher::threadMain() {
+    std::unique_ptr<HttpTransport> transport;
+    try {
+        transport = m_transports();
+    } catch (const std::exception& e) {
+        logger().error(std::string("cannot create a transport, thread not started: ") + e.what());
+        return;
+    }
+
+    for (;;) {
+        std::uint64_t seenGeneration = 0;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping) {
+                return;
+            }
+            // Read before claiming, so a notify() that lands while we claim is not missed.
+            seenGeneration = m_generation;
+        }
+
+        std::optional<Pass> pass;
+        try {
+            pass = claimAndSend(*transport);
+        } catch (const std::exception& e) {
+            // A message claimed when this happened stays leased until its lease runs out, then
+            // becomes claimable again: nothing is lost.
+            logger().error(std::string("dispatch pass failed: ") + e.what());
+        }
+
+        std::unique_lock lock(m_mutex);
+        const auto woken = [&] { return m_stopping || m_generation != seenGeneration; };
+        if (!pass) {
+            m_wake.wait_for(lock, kFailureBackoff, [&] { return m_stopping; });
+            continue;
+        }
+        if (pass->claimed > 0) {
+            continue; // more may be due right away
+        }
+        lock.unlock();
+        const std::optional<TimePoint> due = m_store.nextDueTime();
+        lock.lock();
+        if (!due) {
+            m_wake.wait(lock, woken); // nothing scheduled: sleep until new work or stop
+            continue;
+        }
+        // The store's times are on the agent's clock (the system clock in production); waiting
+        // on the steady clock for the remaining duration keeps a clock step from stretching it.
+        const auto remaining = std::max(
+            std::chrono::duration_cast<Milliseconds>(*due - m_clock.now()), kMinimumIdleWait);
+        m_wake.wait_until(lock, std::chrono::steady_clock::now() + remaining, woken);
+    }
+}
+
+std::optional<Dispatcher::Pass> Dispatcher::claimAndSend(HttpTransport& transport) {
+    auto claimed = m_store.claimDue(m_settings.instanceId, m_settings.lease, m_settings.claimBatch);
+    if (!claimed) {
+        logger().error("cannot claim due messages: " + claimed.error().describe());
+        return std::nullopt;
+    }
+    Pass pass;
+    pass.claimed = static_cast<int>(claimed->size());
+    for (const ClaimedMessage& message : claimed.value()) {
+        if (handle(transport, message)) {
+            ++pass.sent;
+        }
+    }
+    return pass;
+}
+
+bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message) {
+    const MessageRecord& record = message.record;
+    const std::string& owner = m_settings.instanceId;
+
+    if (record.expiresAt <= m_clock.now()) {
+        // Past its persist duration the receiver may no longer recognise the MessageId as a
+        // duplicate, so sending it again could have it processed twice.
+        logger().warning("expired before sending: " + describe(message));
+        logIfFailed(m_store.recordExpired(record.messageId, owner,
+                                          "persist duration elapsed after " +
+                                              std::to_string(record.attempts - 1) + " attempt(s)"),
+                    "expiry", record.messageId);
+        return false;
+    }
+
+    HttpRequest request;
+    request.url = record.endpoint;
+    request.headers = {{"SOAPAction", message.soapAction}, {"Content-Type", message.contentType}};
+    request.body = message.body;
+
+    const Outcome outcome = classify(transport.post(request));
+
+    switch (outcome.kind) {
+    case Outcome::Kind::Acknowledged:
+        logger().information("acknowledged: " + describe(message) + ": " + outcome.detail);
+        logIfFailed(m_store.recordAcked(record.messageId, owner, outcome.detail), "ack",
+                    record.messageId);
+        break;
+
+    case Outcome::Kind::Retriable:
+        if (record.maxAttempts > 0 && record.attempts >= record.maxAttempts) {
+            const MessageError exhausted{"retries-exhausted",
+                                         "gave up after " + std::to_string(record.attempts) +
+                                             " attempt(s); last error " + outcome.error.code +
+                                             ": " + outcome.error.text};
+            logger().warning("retries exhausted: " + describe(message) + ": " + outcome.detail);
+            logIfFailed(m_store.recordFailed(record.messageId, owner, exhausted), "failure",
+                        record.messageId);
+        } else {
+            Milliseconds delay{};
+            {
+                std::lock_guard lock(m_randomMutex);
+                delay =
+                    m_policy.delayBeforeNextAttempt(record.attempts, m_random, outcome.retryAfter);
+            }
+            // A next attempt after the expiry is recorded as asked: the store then ends the
+            // message as expired at once, which tells staff sooner than waiting for the time.
+            const TimePoint next = m_clock.now() + delay;
+            logger().information("will retry: " + describe(message) + ": " + outcome.detail + " (" +
+                                 outcome.error.code + "), next in " +
+                                 std::to_string(delay.count()) + " ms");
+            logIfFailed(m_store.recordRetry(record.messageId, owner, next, outcome.error,
+                                            outcome.transportError),
+                        "retry", record.messageId);
+        }
+        break;
+
+    case Outcome::Kind::Permanent:
+        logger().warning("failed: " + describe(message) + ": " + outcome.detail + " (" +
+                         outcome.error.code + ")");
+        logIfFailed(m_store.recordFailed(record.messageId, owner, outcome.error), "failure",
+                    record.messageId);
+        break;
+    }
+    return true;
+}
+
+} // namespace gp::agent

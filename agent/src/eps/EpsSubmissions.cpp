@@ -1,0 +1,127 @@
+#include <gp/agent/eps/EpsSubmissions.hpp>
+
+#include <gp/agent/eps/PrescriptionRequest.hpp>
+#include <gp/messaging/ebxml/Message.hpp>
+#include <gp/messaging/eps/ParentPrescription.hpp>
+#include <gp/messaging/ids/Identifiers.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace gp::agent {
+
+namespace {
+
+constexpr std::string_view kReliableRequestPath = "/reliablemessaging/reliablerequest";
+
+// The clinical validator may report a field again that the JSON reader already found to be of
+// the wrong type; the caller needs each field named once.
+void mergeErrors(std::vector<Error>& into, const std::vector<Error>& more) {
+    std::set<std::string> named;
+    for (const auto& e : into) {
+        named.insert(e.where);
+    }
+    for (const auto& e : more) {
+        if (named.insert(e.where).second) {
+            into.push_back(e);
+        }
+    }
+}
+
+std::chrono::sys_seconds toSeconds(TimePoint time) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(time);
+}
+
+} // namespace
+
+EpsSubmissions::EpsSubmissions(Store& store, const Clock& clock,
+                               messaging::ids::RandomSource& random, EpsRouting routing)
+    : m_store(store), m_clock(clock), m_random(random), m_routing(std::move(routing)) {}
+
+SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string& actor) {
+    namespace ids = messaging::ids;
+    namespace eps = messaging::eps;
+    namespace ebxml = messaging::ebxml;
+
+    SubmissionResult result;
+    auto request = readPrescriptionRequest(json);
+    auto& prescription = request.prescription;
+
+    if (prescription.organisation.odsCode.empty()) {
+        prescription.organisation.odsCode = m_routing.practiceOdsCode;
+    }
+    // The prescriber's ODS code is part of the generated id; a code that cannot be is reported
+    // by the validator below instead.
+    const auto& prescriberOds = prescription.prescriber.odsCode;
+    if (prescription.prescriptionId.empty() && prescriberOds.size() <= 6 &&
+        ids::checkOdsCode(prescriberOds)) {
+        prescription.prescriptionId = ids::newPrescriptionId(prescription.prescriber.odsCode, m_random);
+    }
+    for (auto& item : prescription.items) {
+        if (item.itemId.empty()) {
+            item.itemId = ids::newUuid(m_random);
+        }
+    }
+    prescription.prescriptionUuid = ids::newUuid(m_random);
+    const TimePoint now = m_clock.now();
+    prescription.authoredOn = toSeconds(now);
+
+    mergeErrors(request.errors, eps::validate(prescription));
+    if (!request.errors.empty()) {
+        result.kind = SubmissionResult::Kind::Invalid;
+        result.errors = std::move(request.errors);
+        return result;
+    }
+
+    const std::string messageId = ids::newUuid(m_random);
+    const std::string conversationId = ids::newUuid(m_random);
+
+    ebxml::Message message;
+    auto& header = message.header;
+    header.fromPartyId = m_routing.fromPartyKey;
+    header.toPartyId = m_routing.spinePartyKey;
+    header.cpaId = m_routing.spineCpaId;
+    header.conversationId = conversationId;
+    header.service = std::string(eps::kService);
+    header.action = std::string(eps::kParentPrescriptionInteraction);
+    header.messageId = messageId;
+    header.timestamp = toSeconds(now);
+    // EPS is async reliable: Spine eliminates duplicates, its MSH acknowledges, and it answers
+    // on the same connection.
+    header.duplicateElimination = true;
+    header.ackRequested = ebxml::AckRequested::ToPartyMsh;
+    header.syncReply = true;
+    message.payload = eps::buildParentPrescription(
+        prescription, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid});
+    const auto http = ebxml::buildMessage(message);
+
+    OutboundMessage outbound;
+    outbound.messageId = messageId;
+    outbound.conversationId = conversationId;
+    outbound.interaction = header.action;
+    outbound.service = header.service;
+    outbound.businessId = prescription.prescriptionId;
+    outbound.endpoint = m_routing.spineUrl + std::string(kReliableRequestPath);
+    outbound.soapAction = http.soapAction;
+    outbound.contentType = http.contentType;
+    outbound.body = http.body;
+    outbound.createdAt = now;
+    outbound.expiresAt = now + m_routing.persistDuration;
+    outbound.maxAttempts = m_routing.maxAttempts;
+
+    AuditEvent event{actor, "accepted", messageId,
+                     "EPS prescription " + prescription.prescriptionId + ", " +
+                         std::to_string(prescription.items.size()) + " item(s)"};
+    auto stored = m_store.enqueue(outbound, event);
+    if (!stored) {
+        result.kind = SubmissionResult::Kind::NotStored;
+        result.errors.push_back(stored.error());
+        return result;
+    }
+    result.kind = SubmissionResult::Kind::Accepted;
+    result.messageId = messageId;
+    result.prescriptionId = prescription.prescriptionId;
+    return result;
+}
+
+} // namespace gp::agent

@@ -1,0 +1,150 @@
+#include <gp/agent/AgentRuntime.hpp>
+
+#include "../inbound/InboundListener.hpp"
+
+#include <gp/agent/Files.hpp>
+#include <gp/agent/SystemRandom.hpp>
+#include <gp/agent/api/LocalApi.hpp>
+#include <gp/agent/dispatch/Dispatcher.hpp>
+#include <gp/agent/eps/EpsSubmissions.hpp>
+#include <gp/agent/store/Store.hpp>
+#include <gp/agent/transport/CurlTransport.hpp>
+#include <gp/messaging/ids/Identifiers.hpp>
+
+#include <Poco/Logger.h>
+
+#include <cstdio>
+
+namespace gp::agent {
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("gp-agent"); }
+
+std::string trim(std::string text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
+std::string hexToken(messaging::ids::RandomSource& random) {
+    std::string token;
+    for (int i = 0; i < 4; ++i) {
+        char chunk[17];
+        std::snprintf(chunk, sizeof chunk, "%016llx",
+                      static_cast<unsigned long long>(random.nextU64()));
+        token += chunk;
+    }
+    return token;
+}
+
+} // namespace
+
+std::string loadOrCreateApiToken(const std::filesystem::path& file) {
+    if (!std::filesystem::exists(file)) {
+        SystemRandom random;
+        writeFileAtomically(file, hexToken(random) + "\n", 0600);
+        logger().notice("created API token file %s", file.string());
+    }
+    auto token = trim(readWholeFile(file));
+    if (token.empty()) {
+        throw std::runtime_error("api.tokenFile " + file.string() + " is empty");
+    }
+    return token;
+}
+
+struct AgentRuntime::Parts {
+    SystemClock clock;
+    SystemRandom random;
+    std::unique_ptr<FileLock> lock;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<EpsSubmissions> eps;
+    std::unique_ptr<Dispatcher> dispatcher;
+    std::unique_ptr<LocalApi> api;
+    std::unique_ptr<InboundListener> inbound;
+};
+
+AgentRuntime::AgentRuntime(AgentSettings settings)
+    : m_settings(std::move(settings)), m_parts(std::make_unique<Parts>()) {}
+
+AgentRuntime::~AgentRuntime() { stop(); }
+
+void AgentRuntime::start() {
+    auto& p = *m_parts;
+    std::filesystem::create_directories(m_settings.stateDir);
+    std::filesystem::permissions(m_settings.stateDir, std::filesystem::perms::owner_all |
+                                                          std::filesystem::perms::group_read |
+                                                          std::filesystem::perms::group_exec);
+    p.lock = std::make_unique<FileLock>(m_settings.stateDir / "agent.lock");
+    const std::string token = loadOrCreateApiToken(m_settings.apiTokenFile);
+
+    p.store = openSqliteStore(m_settings.stateDir / "gp-agent.db", p.clock);
+    auto released = p.store->releaseAllLeases();
+    if (!released) {
+        throw std::runtime_error("cannot recover messages left in flight: " +
+                                 released.error().describe());
+    }
+    if (*released > 0) {
+        logger().notice("%d message(s) left in flight by the previous run will be sent again",
+                        *released);
+    }
+
+    p.eps = std::make_unique<EpsSubmissions>(
+        *p.store, p.clock, p.random,
+        EpsRouting{m_settings.partyKey, m_settings.asid, m_settings.odsCode, m_settings.spineUrl,
+                   m_settings.spinePartyKey, m_settings.spineCpaId, m_settings.spineAsid,
+                   m_settings.epsPersistDuration, m_settings.epsMaxAttempts});
+
+    initialiseCurlGlobally();
+    DispatcherSettings dispatch;
+    dispatch.threads = m_settings.dispatchThreads;
+    dispatch.instanceId = messaging::ids::newUuid(p.random);
+    const TransportSettings transport = m_settings.transport;
+    p.dispatcher = std::make_unique<Dispatcher>(
+        *p.store, p.clock, p.random,
+        RetryPolicy({m_settings.retryBaseDelay, m_settings.retryMaxDelay}),
+        [transport] { return std::make_unique<CurlTransport>(transport); }, dispatch);
+    p.dispatcher->start();
+
+    Dispatcher* dispatcher = p.dispatcher.get();
+    p.api = std::make_unique<LocalApi>(
+        LocalApi::Dependencies{*p.store, *p.eps, p.clock, [dispatcher] { dispatcher->notify(); }},
+        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, 1024 * 1024, 8});
+    p.api->start();
+    p.inbound = std::make_unique<InboundListener>(m_settings.inboundBind, m_settings.inboundPort);
+    p.inbound->start();
+
+    writeFileAtomically(m_settings.stateDir / "ports.json",
+                        "{\"api\": " + std::to_string(p.api->port()) +
+                            ", \"inbound\": " + std::to_string(p.inbound->port()) + "}\n");
+    logger().notice("listening: local API %s:%d, inbound %s:%d; sending to %s",
+                    m_settings.apiBind, p.api->port(), m_settings.inboundBind,
+                    p.inbound->port(), m_settings.spineUrl);
+}
+
+void AgentRuntime::stop() {
+    auto& p = *m_parts;
+    // Stop taking work first, then let in-flight sends finish, then close the store.
+    if (p.api) {
+        p.api->stop();
+    }
+    if (p.inbound) {
+        p.inbound->stop();
+    }
+    if (p.dispatcher) {
+        p.dispatcher->stop();
+    }
+    p.api.reset();
+    p.inbound.reset();
+    p.dispatcher.reset();
+    p.eps.reset();
+    p.store.reset();
+    p.lock.reset();
+}
+
+int AgentRuntime::apiPort() const { return m_parts->api ? m_parts->api->port() : 0; }
+int AgentRuntime::inboundPort() const {
+    return m_parts->inbound ? m_parts->inbound->port() : 0;
+}
+
+} // namespace gp::agent

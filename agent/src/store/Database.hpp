@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+
+namespace gp::agent::sqlite {
+
+/// A failed SQLite call. It never leaves the store: SqliteStore turns it into a gp::Error at each
+/// public method, after the open Transaction has rolled back on the way out, so that a failed write
+/// can never be half applied however deep in a helper it failed.
+class SqliteError : public std::runtime_error {
+public:
+    SqliteError(int extendedCode, const std::string& message)
+        : std::runtime_error(message), m_extendedCode(extendedCode) {}
+    int extendedCode() const noexcept { return m_extendedCode; }
+
+private:
+    int m_extendedCode;
+};
+
+/// "database or disk is full (SQLITE_FULL)": SQLite's own text with the symbolic name of the
+/// (extended) result code, so that a full disk and an I/O error read differently in a log.
+std::string describeSqliteResult(int extendedCode, std::string_view sqliteMessage);
+
+/// One sqlite3 connection, closed in the destructor.
+class Database {
+public:
+    enum class Mode { ReadWriteCreate, ReadOnly };
+
+    /// Throws SqliteError when the file cannot be opened.
+    Database(const std::filesystem::path& file, Mode mode);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    /// Runs one or more statements that return no rows the caller needs.
+    void exec(std::string_view sql);
+
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    std::int64_t changes() const;
+    bool inTransaction() const;
+
+    /// Throws a SqliteError for `resultCode`, with the connection's message and `context`.
+    [[noreturn]] void fail(int resultCode, std::string_view context) const;
+
+private:
+    friend class Statement;
+    sqlite3* m_handle = nullptr;
+};
+
+} // namespace gp::agent::sqlite

@@ -1,0 +1,642 @@
+#include "SqliteStore.hpp"
+
+#include "AuditChain.hpp"
+#include "Migrations.hpp"
+#include "Statement.hpp"
+#include "Transaction.hpp"
+
+#include <Poco/Logger.h>
+
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+namespace gp::agent {
+
+namespace sqlite {
+
+namespace {
+
+constexpr std::string_view kDispatcherActor = "dispatcher";
+
+// Columns 0-15 make a MessageRecord; 16-18 add what a ClaimedMessage sends.
+constexpr std::string_view kRecordColumns =
+    "message_id, conversation_id, interaction, service, business_id, endpoint, state, attempts,"
+    " max_attempts, created_at, updated_at, expires_at, next_attempt_at, acked_at,"
+    " last_error_code, last_error_text, soap_action, content_type, body";
+
+constexpr std::string_view kAuditColumns =
+    "seq, at, actor, event, message_id, detail, prev_hash, hash";
+
+// A waiting message is claimable when due; a sending one only when its holder's lease ran out
+// (that holder is gone or stuck, and the MessageId lets Spine drop a duplicate).
+constexpr std::string_view kClaimableCondition =
+    "((state IN ('queued', 'retry-wait') AND next_attempt_at <= ?1"
+    "   AND (lease_until IS NULL OR lease_until <= ?1))"
+    " OR (state = 'sending' AND lease_until <= ?1))";
+
+std::string sql(std::initializer_list<std::string_view> parts) {
+    std::string out;
+    for (std::string_view part : parts) {
+        out += part;
+    }
+    return out;
+}
+
+/// "2026-03-15T07:04:28.000Z": audit details are read by people.
+std::string formatUtc(TimePoint time) {
+    const long long millis = toEpochMillis(time);
+    long long seconds = millis / 1000;
+    long long fraction = millis % 1000;
+    if (fraction < 0) {
+        fraction += 1000;
+        seconds -= 1;
+    }
+    const std::time_t whole = static_cast<std::time_t>(seconds);
+    std::tm parts{};
+    gmtime_r(&whole, &parts);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
+                  parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+                  parts.tm_min, parts.tm_sec, fraction);
+    return buffer;
+}
+
+MessageRecord readRecord(const Statement& row) {
+    MessageRecord record;
+    record.messageId = row.text(0);
+    record.conversationId = row.text(1);
+    record.interaction = row.text(2);
+    record.service = row.text(3);
+    record.businessId = row.text(4);
+    record.endpoint = row.text(5);
+    const std::string state = row.text(6);
+    const std::optional<MessageState> parsed = messageStateFromString(state);
+    if (!parsed) {
+        // The CHECK constraint makes this unreachable short of a hand-edited file.
+        throw SqliteError(0, "message " + record.messageId + " has unknown state '" + state + "'");
+    }
+    record.state = *parsed;
+    record.attempts = static_cast<int>(row.integer(7));
+    record.maxAttempts = static_cast<int>(row.integer(8));
+    record.createdAt = fromEpochMillis(row.integer(9));
+    record.updatedAt = fromEpochMillis(row.integer(10));
+    record.expiresAt = fromEpochMillis(row.integer(11));
+    if (const auto next = row.optionalInteger(12)) {
+        record.nextAttemptAt = fromEpochMillis(*next);
+    }
+    if (const auto acked = row.optionalInteger(13)) {
+        record.ackedAt = fromEpochMillis(*acked);
+    }
+    if (!row.isNull(14)) {
+        record.lastError = MessageError{row.text(14), row.text(15)};
+    }
+    return record;
+}
+
+AuditRow readAuditRow(const Statement& row) {
+    AuditRow audit;
+    audit.seq = row.integer(0);
+    audit.at = fromEpochMillis(row.integer(1));
+    audit.actor = row.text(2);
+    audit.event = row.text(3);
+    audit.messageId = row.text(4);
+    audit.detail = row.text(5);
+    audit.prevHash = row.text(6);
+    audit.hash = row.text(7);
+    return audit;
+}
+
+std::vector<AuditRow> readAuditRows(Statement& query) {
+    std::vector<AuditRow> rows;
+    while (query.step()) {
+        rows.push_back(readAuditRow(query));
+    }
+    return rows;
+}
+
+std::optional<MessageRecord> loadRecord(Database& database, const std::string& messageId) {
+    Statement query(database,
+                    sql({"SELECT ", kRecordColumns, " FROM messages WHERE message_id = ?1"}));
+    query.bind(1, messageId);
+    if (!query.step()) {
+        return std::nullopt;
+    }
+    return readRecord(query);
+}
+
+Poco::Logger& logger() {
+    return Poco::Logger::get("store");
+}
+
+} // namespace
+
+struct SqliteStore::LeaseCheck {
+    int attempts = 0;
+    TimePoint expiresAt;
+};
+
+SqliteStore::SqliteStore(const std::filesystem::path& file, const Clock& clock, Access access)
+    : m_clock(clock), m_access(access),
+      m_database(file, access == Access::ReadOnly ? Database::Mode::ReadOnly
+                                                  : Database::Mode::ReadWriteCreate) {
+    m_database.exec("PRAGMA busy_timeout = 5000");
+    m_database.exec("PRAGMA foreign_keys = ON");
+    if (access == Access::ReadOnly) {
+        return;
+    }
+    {
+        Statement journal(m_database, "PRAGMA journal_mode = WAL");
+        if (!journal.step() || journal.text(0) != "wal") {
+            throw std::runtime_error("cannot put " + file.string() +
+                                     " in WAL mode: is it on a network file system?");
+        }
+    }
+    // In WAL mode FULL syncs the log on every commit: a write that returned is on disk.
+    m_database.exec("PRAGMA synchronous = FULL");
+    applyMigrations(m_database, m_clock);
+}
+
+template <typename T, typename Body>
+Result<T> SqliteStore::write(std::string_view operation, Body&& body) {
+    if (m_access == Access::ReadOnly) {
+        return failure("store", std::string(operation) + ": the store is open read-only");
+    }
+    std::lock_guard lock(m_mutex);
+    try {
+        Transaction transaction(m_database);
+        Result<T> result = body();
+        if (result.ok()) {
+            transaction.commit();
+        }
+        return result;
+    } catch (const SqliteError& error) {
+        logger().error(std::string(operation) + " failed: " + error.what());
+        return failure("store", std::string(operation) + ": " + error.what());
+    }
+}
+
+template <typename T, typename Body>
+T SqliteStore::read(std::string_view operation, T fallback, Body&& body) {
+    std::lock_guard lock(m_mutex);
+    try {
+        return body();
+    } catch (const SqliteError& error) {
+        logger().error(std::string(operation) + " failed: " + error.what());
+        return fallback;
+    }
+}
+
+void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_view event,
+                              std::string_view messageId, std::string_view detail) {
+    std::int64_t seq = 1;
+    std::string prevHash;
+    {
+        Statement last(m_database, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+        if (last.step()) {
+            seq = last.integer(0) + 1;
+            prevHash = last.text(1);
+        }
+    }
+    const AuditFields fields{prevHash, seq, toEpochMillis(at), actor, event, messageId, detail};
+    Statement insert(m_database, "INSERT INTO audit (seq, at, actor, event, message_id, detail,"
+                                 " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    insert.bind(1, seq)
+        .bind(2, fields.atMillis)
+        .bind(3, actor)
+        .bind(4, event)
+        .bind(5, messageId)
+        .bind(6, detail)
+        .bind(7, prevHash)
+        .bind(8, auditHash(fields))
+        .run();
+}
+
+void SqliteStore::setState(const std::string& messageId, MessageState state, TimePoint now) {
+    // Leaving sending drops the lease; only queued and retry-wait carry a next attempt time, and
+    // the caller sets it after this where it applies.
+    Statement update(m_database,
+                     "UPDATE messages SET state = ?2, updated_at = ?3, next_attempt_at = NULL,"
+                     " lease_owner = NULL, lease_until = NULL,"
+                     " acked_at = CASE WHEN ?2 = 'acked' THEN ?3 ELSE acked_at END"
+                     " WHERE message_id = ?1");
+    update.bind(1, messageId).bind(2, toString(state)).bind(3, toEpochMillis(now)).run();
+}
+
+void SqliteStore::setLastError(const std::string& messageId, const MessageError& error,
+                               TimePoint now, bool transportError) {
+    Statement update(m_database,
+                     "UPDATE messages SET last_error_code = ?2, last_error_text = ?3,"
+                     " last_error_at = ?4, last_error_transport = ?5 WHERE message_id = ?1");
+    update.bind(1, messageId)
+        .bind(2, error.code)
+        .bind(3, error.text)
+        .bind(4, toEpochMillis(now))
+        .bind(5, std::int64_t{transportError ? 1 : 0})
+        .run();
+}
+
+void SqliteStore::expireDue(TimePoint now) {
+    std::vector<std::string> due;
+    {
+        Statement query(m_database, "SELECT message_id FROM messages WHERE expires_at < ?1"
+                                    " AND (state IN ('queued', 'retry-wait')"
+                                    "      OR (state = 'sending' AND lease_until <= ?1))");
+        query.bind(1, toEpochMillis(now));
+        while (query.step()) {
+            due.push_back(query.text(0));
+        }
+    }
+    const MessageError expired{"expired", "persist duration exceeded"};
+    for (const std::string& messageId : due) {
+        setState(messageId, MessageState::Expired, now);
+        setLastError(messageId, expired, now, false);
+        appendAudit(now, kDispatcherActor, "expired", messageId, expired.text);
+    }
+}
+
+void SqliteStore::failExhausted(TimePoint now) {
+    std::vector<std::pair<std::string, std::int64_t>> exhausted;
+    {
+        Statement query(m_database, "SELECT message_id, attempts FROM messages"
+                                    " WHERE max_attempts > 0 AND attempts >= max_attempts"
+                                    " AND (state IN ('queued', 'retry-wait')"
+                                    "      OR (state = 'sending' AND lease_until <= ?1))");
+        query.bind(1, toEpochMillis(now));
+        while (query.step()) {
+            exhausted.emplace_back(query.text(0), query.integer(1));
+        }
+    }
+    for (const auto& [messageId, attempts] : exhausted) {
+        const std::string count = std::to_string(attempts);
+        setState(messageId, MessageState::Failed, now);
+        setLastError(messageId, {"retries-exhausted", "no attempts left after " + count}, now,
+                     false);
+        appendAudit(now, kDispatcherActor, "failed", messageId,
+                    "code retries-exhausted after " + count + " attempts");
+    }
+}
+
+Result<SqliteStore::LeaseCheck> SqliteStore::checkLease(const std::string& messageId,
+                                                        std::string_view owner) {
+    Statement query(m_database, "SELECT state, lease_owner, attempts, expires_at FROM messages"
+                                " WHERE message_id = ?1");
+    query.bind(1, messageId);
+    if (!query.step()) {
+        return failure("messageId", "no message " + messageId);
+    }
+    const std::string state = query.text(0);
+    if (state != toString(MessageState::Sending) || query.isNull(1) || query.text(1) != owner) {
+        return failure("messageId", "message " + messageId + " is " + state + " and not held by " +
+                                        std::string(owner) + ": the lease was lost");
+    }
+    return LeaseCheck{static_cast<int>(query.integer(2)), fromEpochMillis(query.integer(3))};
+}
+
+Status SqliteStore::enqueue(const OutboundMessage& message, const AuditEvent& event) {
+    if (message.messageId.empty()) {
+        return failure("messageId", "is empty");
+    }
+    return write<Unit>("enqueue", [&]() -> Status {
+        {
+            Statement exists(m_database, "SELECT 1 FROM messages WHERE message_id = ?1");
+            exists.bind(1, message.messageId);
+            if (exists.step()) {
+                return failure("messageId", "message " + message.messageId + " already exists");
+            }
+        }
+        const TimePoint now = m_clock.now();
+        Statement insert(
+            m_database,
+            "INSERT INTO messages (message_id, conversation_id, interaction, service, business_id,"
+            " endpoint, soap_action, content_type, body, state, attempts, max_attempts, created_at,"
+            " updated_at, expires_at, next_attempt_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?11, ?12, ?13, ?11)");
+        insert.bind(1, message.messageId)
+            .bind(2, message.conversationId)
+            .bind(3, message.interaction)
+            .bind(4, message.service)
+            .bind(5, message.businessId)
+            .bind(6, message.endpoint)
+            .bind(7, message.soapAction)
+            .bind(8, message.contentType)
+            .bindBlob(9, message.body)
+            .bind(10, std::int64_t{message.maxAttempts})
+            .bind(11, toEpochMillis(message.createdAt))
+            .bind(12, toEpochMillis(now))
+            .bind(13, toEpochMillis(message.expiresAt))
+            .run();
+        appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
+                    message.messageId, event.detail);
+        return success();
+    });
+}
+
+Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner,
+                                                          Milliseconds lease, int limit) {
+    return write<std::vector<ClaimedMessage>>(
+        "claimDue", [&]() -> Result<std::vector<ClaimedMessage>> {
+            const TimePoint now = m_clock.now();
+            const long long nowMillis = toEpochMillis(now);
+            expireDue(now);
+            failExhausted(now);
+
+            std::vector<std::pair<std::string, std::string>> picked; // id, previous lease owner
+            {
+                Statement query(m_database,
+                                sql({"SELECT message_id, state, lease_owner FROM messages WHERE ",
+                                     kClaimableCondition,
+                                     " ORDER BY COALESCE(next_attempt_at, lease_until), created_at"
+                                     " LIMIT ?2"}));
+                query.bind(1, nowMillis).bind(2, std::int64_t{limit < 0 ? 0 : limit});
+                while (query.step()) {
+                    picked.emplace_back(query.text(0),
+                                        query.text(1) == "sending" ? query.text(2) : std::string());
+                }
+            }
+
+            std::vector<ClaimedMessage> claimed;
+            claimed.reserve(picked.size());
+            for (const auto& [messageId, previousOwner] : picked) {
+                Statement update(m_database,
+                                 "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
+                                 " lease_owner = ?2, lease_until = ?3, next_attempt_at = NULL,"
+                                 " updated_at = ?4 WHERE message_id = ?1");
+                update.bind(1, messageId)
+                    .bind(2, owner)
+                    .bind(3, nowMillis + lease.count())
+                    .bind(4, nowMillis)
+                    .run();
+
+                Statement query(m_database, sql({"SELECT ", kRecordColumns,
+                                                 " FROM messages WHERE message_id = ?1"}));
+                query.bind(1, messageId);
+                query.step();
+                ClaimedMessage message{readRecord(query), query.text(16), query.text(17),
+                                       query.blob(18)};
+                std::string detail = "attempt " + std::to_string(message.record.attempts);
+                if (!previousOwner.empty()) {
+                    detail += "; lease of " + previousOwner + " had run out";
+                }
+                appendAudit(now, kDispatcherActor, "sending", messageId, detail);
+                claimed.push_back(std::move(message));
+            }
+            return claimed;
+        });
+}
+
+Status SqliteStore::recordAcked(const std::string& messageId, std::string_view owner,
+                                const std::string& detail) {
+    return write<Unit>("recordAcked", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setState(messageId, MessageState::Acked, now);
+        appendAudit(now, kDispatcherActor, "acked", messageId, detail);
+        return success();
+    });
+}
+
+Status SqliteStore::recordRetry(const std::string& messageId, std::string_view owner,
+                                TimePoint nextAttemptAt, const MessageError& error,
+                                bool transportError) {
+    return write<Unit>("recordRetry", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setLastError(messageId, error, now, transportError);
+        if (nextAttemptAt > held->expiresAt) {
+            // It could never be sent in time: end it now rather than let it wait to expire.
+            setState(messageId, MessageState::Expired, now);
+            appendAudit(now, kDispatcherActor, "expired", messageId,
+                        "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt) +
+                            " would be after expiry " + formatUtc(held->expiresAt));
+            return success();
+        }
+        setState(messageId, MessageState::RetryWait, now);
+        Statement schedule(m_database,
+                           "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
+        schedule.bind(1, messageId).bind(2, toEpochMillis(nextAttemptAt)).run();
+        appendAudit(now, kDispatcherActor, "retry-scheduled", messageId,
+                    "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt));
+        return success();
+    });
+}
+
+Status SqliteStore::recordFailed(const std::string& messageId, std::string_view owner,
+                                 const MessageError& error) {
+    return write<Unit>("recordFailed", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setState(messageId, MessageState::Failed, now);
+        setLastError(messageId, error, now, false);
+        appendAudit(now, kDispatcherActor, "failed", messageId, "code " + error.code);
+        return success();
+    });
+}
+
+Status SqliteStore::recordExpired(const std::string& messageId, std::string_view owner,
+                                  const std::string& reason) {
+    return write<Unit>("recordExpired", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setState(messageId, MessageState::Expired, now);
+        setLastError(messageId, {"expired", reason}, now, false);
+        appendAudit(now, kDispatcherActor, "expired", messageId, reason);
+        return success();
+    });
+}
+
+Result<int> SqliteStore::releaseAllLeases() {
+    return write<int>("releaseAllLeases", [&]() -> Result<int> {
+        std::vector<std::tuple<std::string, std::string, std::int64_t>> held;
+        {
+            Statement query(m_database, "SELECT message_id, lease_owner, attempts FROM messages"
+                                        " WHERE state = 'sending' ORDER BY created_at");
+            while (query.step()) {
+                held.emplace_back(query.text(0), query.text(1), query.integer(2));
+            }
+        }
+        const TimePoint now = m_clock.now();
+        for (const auto& [messageId, owner, attempts] : held) {
+            setState(messageId, MessageState::RetryWait, now);
+            Statement schedule(m_database,
+                               "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
+            schedule.bind(1, messageId).bind(2, toEpochMillis(now)).run();
+            appendAudit(now, "startup", "lease-released", messageId,
+                        "attempt " + std::to_string(attempts) + " by " + owner +
+                            " was interrupted");
+        }
+        return static_cast<int>(held.size());
+    });
+}
+
+std::optional<TimePoint> SqliteStore::nextDueTime() {
+    return read<std::optional<TimePoint>>("nextDueTime", std::nullopt, [&] {
+        // A waiting message wakes the dispatcher when due and again just after its expiry (to
+        // end it); a sending one when its lease runs out (its holder may be gone).
+        Statement query(
+            m_database,
+            "SELECT MIN(t) FROM ("
+            " SELECT MIN(next_attempt_at) AS t FROM messages"
+            "  WHERE state IN ('queued', 'retry-wait')"
+            " UNION ALL SELECT MIN(expires_at) + 1 FROM messages"
+            "  WHERE state IN ('queued', 'retry-wait')"
+            " UNION ALL SELECT MIN(lease_until) FROM messages WHERE state = 'sending')");
+        std::optional<TimePoint> due;
+        if (query.step()) {
+            if (const auto millis = query.optionalInteger(0)) {
+                due = fromEpochMillis(*millis);
+            }
+        }
+        return due;
+    });
+}
+
+std::optional<MessageRecord> SqliteStore::findMessage(const std::string& messageId) {
+    return read<std::optional<MessageRecord>>("findMessage", std::nullopt,
+                                              [&] { return loadRecord(m_database, messageId); });
+}
+
+std::vector<AuditRow> SqliteStore::auditForMessage(const std::string& messageId) {
+    return read<std::vector<AuditRow>>("auditForMessage", {}, [&] {
+        Statement query(m_database, sql({"SELECT ", kAuditColumns,
+                                         " FROM audit WHERE message_id = ?1 ORDER BY seq"}));
+        query.bind(1, messageId);
+        return readAuditRows(query);
+    });
+}
+
+std::vector<AuditRow> SqliteStore::auditAfter(std::int64_t afterSeq, int limit) {
+    return read<std::vector<AuditRow>>("auditAfter", {}, [&] {
+        Statement query(m_database, sql({"SELECT ", kAuditColumns,
+                                         " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"}));
+        query.bind(1, afterSeq).bind(2, std::int64_t{limit < 0 ? 0 : limit});
+        return readAuditRows(query);
+    });
+}
+
+StatusSummary SqliteStore::status() {
+    StatusSummary empty;
+    for (MessageState state : {MessageState::Queued, MessageState::Sending, MessageState::RetryWait,
+                               MessageState::Acked, MessageState::Failed, MessageState::Expired}) {
+        empty.counts[state] = 0;
+    }
+    return read<StatusSummary>("status", empty, [&] {
+        StatusSummary summary = empty;
+        {
+            Statement counts(m_database, "SELECT state, COUNT(*) FROM messages GROUP BY state");
+            while (counts.step()) {
+                if (const auto state = messageStateFromString(counts.text(0))) {
+                    summary.counts[*state] = counts.integer(1);
+                }
+            }
+        }
+        {
+            Statement times(m_database, "SELECT (SELECT MIN(created_at) FROM messages"
+                                        "         WHERE state IN ('queued', 'retry-wait')),"
+                                        "       (SELECT MAX(acked_at) FROM messages)");
+            times.step();
+            if (const auto oldest = times.optionalInteger(0)) {
+                summary.oldestQueuedAt = fromEpochMillis(*oldest);
+            }
+            if (const auto acked = times.optionalInteger(1)) {
+                summary.lastAckedAt = fromEpochMillis(*acked);
+            }
+        }
+        {
+            Statement lastError(m_database, "SELECT last_error_code, last_error_text, last_error_at"
+                                            " FROM messages WHERE last_error_transport = 1"
+                                            " AND last_error_at IS NOT NULL"
+                                            " ORDER BY last_error_at DESC LIMIT 1");
+            if (lastError.step()) {
+                summary.lastTransportError = MessageError{lastError.text(0), lastError.text(1)};
+                summary.lastTransportErrorAt = fromEpochMillis(lastError.integer(2));
+            }
+        }
+        return summary;
+    });
+}
+
+AuditVerification SqliteStore::verifyAudit() {
+    AuditVerification unreadable;
+    unreadable.intact = false;
+    unreadable.reason = "the audit trail could not be read (see the log)";
+    return read<AuditVerification>("verifyAudit", unreadable, [&] {
+        AuditVerification result;
+        Statement query(m_database, sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq"}));
+        std::int64_t previousSeq = 0;
+        std::string previousHash;
+        const auto broken = [&](std::int64_t seq, std::string reason) {
+            result.intact = false;
+            result.firstBrokenSeq = seq;
+            result.reason = std::move(reason);
+            return result;
+        };
+        while (query.step()) {
+            const AuditRow row = readAuditRow(query);
+            ++result.rowsChecked;
+            if (row.seq != previousSeq + 1) {
+                const std::string first = std::to_string(previousSeq + 1);
+                const std::string last = std::to_string(row.seq - 1);
+                return broken(row.seq, (first == last ? "row " + first + " is"
+                                                      : "rows " + first + " to " + last + " are") +
+                                           " missing before this row (deleted)");
+            }
+            if (row.prevHash != previousHash) {
+                return broken(row.seq, previousSeq == 0
+                                           ? std::string("prev_hash of the first row is not empty")
+                                           : "prev_hash does not match row " +
+                                                 std::to_string(previousSeq) +
+                                                 " (a row before this one was altered or"
+                                                 " replaced)");
+            }
+            const AuditFields fields{row.prevHash, row.seq,   toEpochMillis(row.at),
+                                     row.actor,    row.event, row.messageId,
+                                     row.detail};
+            if (auditHash(fields) != row.hash) {
+                return broken(row.seq, "hash does not match content (the row was altered)");
+            }
+            previousSeq = row.seq;
+            previousHash = row.hash;
+        }
+        result.lastSeq = previousSeq;
+        result.lastHash = previousHash;
+        return result;
+    });
+}
+
+} // namespace sqlite
+
+std::unique_ptr<Store> openSqliteStore(const std::filesystem::path& file, const Clock& clock) {
+    try {
+        return std::make_unique<sqlite::SqliteStore>(file, clock,
+                                                     sqlite::SqliteStore::Access::ReadWrite);
+    } catch (const sqlite::SqliteError& error) {
+        throw std::runtime_error("cannot open the store " + file.string() + ": " + error.what());
+    }
+}
+
+std::unique_ptr<Store> openSqliteStoreReadOnly(const std::filesystem::path& file,
+                                               const Clock& clock) {
+    try {
+        return std::make_unique<sqlite::SqliteStore>(file, clock,
+                                                     sqlite::SqliteStore::Access::ReadOnly);
+    } catch (const sqlite::SqliteError& error) {
+        throw std::runtime_error("cannot open the store " + file.string() + ": " + error.what());
+    }
+}
+
+} // namespace gp::agent

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "Database.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3_stmt;
+
+namespace gp::agent::sqlite {
+
+/// One prepared statement, finalized in the destructor. Parameters are numbered from 1 and
+/// columns from 0, as in SQLite. Every failure throws SqliteError.
+class Statement {
+public:
+    Statement(Database& database, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, std::string_view text);
+    Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+    Statement& bind(int index, const std::string& text) {
+        return bind(index, std::string_view(text));
+    }
+    Statement& bind(int index, std::optional<std::int64_t> value);
+    Statement& bindBlob(int index, std::string_view bytes);
+    Statement& bindNull(int index);
+
+    /// True when a row is ready to be read, false when the statement has finished.
+    bool step();
+    /// Steps a statement that returns no rows.
+    void run();
+
+    bool isNull(int column) const;
+    std::int64_t integer(int column) const;
+    std::optional<std::int64_t> optionalInteger(int column) const;
+    std::string text(int column) const; // "" for NULL
+    std::string blob(int column) const;
+
+private:
+    Database& m_database;
+    sqlite3_stmt* m_handle = nullptr;
+};
+
+} // namespace gp::agent::sqlite

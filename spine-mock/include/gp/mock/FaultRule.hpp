@@ -1,0 +1,44 @@
+#pragma once
+
+#include <gp/Result.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gp::mock {
+
+/// What an injected failure does to a request, instead of (or, for Delay, before) processing it.
+struct Fault {
+    enum class Type { Http, SoapFault, MessageError, Reset, Hang, Delay };
+
+    Type type = Type::Http;
+    int status = 503;               // Http
+    std::optional<int> retryAfter;  // Http: seconds, sent as Retry-After
+    std::vector<std::string> codes; // SoapFault: nasp error codes, e.g. "200"
+    std::string errorCode;          // MessageError
+    std::string description;        // MessageError, SoapFault (optional)
+    int seconds = 0;                // Hang
+    int milliseconds = 0;           // Delay
+};
+
+std::string_view toString(Fault::Type type); // "http", "soapFault", ...
+
+/// A fault for the next `times` requests whose interaction matches ("*" matches any).
+struct FaultRule {
+    std::string interaction;
+    int times = 1;
+    Fault fault;
+};
+
+/// Reads one rule from the admin API's JSON object. Errors name the bad field as written in the
+/// JSON ("times", "fault.status") and say what it must be.
+Result<FaultRule> parseFaultRule(std::string_view json);
+/// Reads a JSON array of rules (the mock.faults file). Errors name the element: "[2].fault.type".
+Result<std::vector<FaultRule>> parseFaultRules(std::string_view json);
+
+/// The rule as JSON, in the form parseFaultRule reads (times = what is left).
+std::string toJson(const FaultRule& rule);
+
+} // namespace gp::mock

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <gp/Result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace gp::mock {
+
+/// What a configuration key holds; decides how its value is checked.
+enum class KeyType { String, Port, Path, PartyList, LogLevel };
+
+/// One declared key: every mock.* key is listed once, with its type, default and meaning.
+struct ConfigKey {
+    std::string_view name;
+    KeyType type;
+    std::string_view defaultValue; // empty: no default (required or optional, see description)
+    std::string_view description;
+};
+
+/// Every key spine-mock reads, in the order `--help` and docs/spine-mock.md list them.
+const std::vector<ConfigKey>& configKeys();
+
+struct MockConfig {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 7680; // 0: the system picks a free port
+    std::string stateDir;
+    std::string partyKey = "YES-0000806";
+    std::string cpaId = "S20001A000100";
+    std::vector<std::string> knownSenders; // empty: any sender accepted
+    std::string faultsFile;                // empty: no faults at start
+    std::string logLevel = "information";
+
+    /// Reads and checks every mock.* key. An invalid value is an Error whose `where` is the key.
+    /// Keys under mock. that are not declared are added to `warnings`, one line each.
+    static Result<MockConfig> fromConfiguration(const Poco::Util::AbstractConfiguration& config,
+                                                std::vector<std::string>& warnings);
+};
+
+} // namespace gp::mock

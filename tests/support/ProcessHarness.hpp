@@ -1,0 +1,132 @@
+#pragma once
+
+// Starts the real gp-agent and spine-mock executables on loopback ports chosen by the kernel
+// (port 0, read back from ports.json) in a fresh temporary directory, and talks to them over
+// real HTTP. Used by the integration tests and the benchmark.
+
+#include <gp/agent/ctl/ApiClient.hpp>
+
+#include <Poco/JSON/Object.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gp::test {
+
+/// A directory under /tmp removed when the test ends (kept if GP_KEEP_TEST_DIRS is set).
+class TempDir {
+public:
+    explicit TempDir(const std::string& prefix = "gp-test");
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+/// A child process with its standard output and error in a log file.
+class ChildProcess {
+public:
+    ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+                 const std::filesystem::path& logFile);
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    void kill9();         // SIGKILL and reap
+    int terminate();      // SIGTERM, wait, return the exit status
+    bool running();
+    int waitForExit(std::chrono::milliseconds timeout); // exit code, or -1 on timeout
+    int pid() const { return m_pid; }
+
+private:
+    int m_pid = -1;
+    bool m_reaped = false;
+    int m_status = 0;
+};
+
+/// Waits until `condition` holds, checking every few milliseconds, up to `timeout`.
+/// Returns whether it held. This waits for an outcome; it never stands in for one.
+bool waitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+Poco::JSON::Object::Ptr parseJsonObject(const std::string& text);
+
+/// One spine-mock process with its own state directory.
+class SpineMock {
+public:
+    explicit SpineMock(std::filesystem::path stateDir, std::string extraConfig = "");
+    void start();
+    void kill9();
+    void stop();
+    int port() const { return m_port; }
+    std::string baseUrl() const;
+    const std::filesystem::path& stateDir() const { return m_stateDir; }
+
+    /// POST /_admin/faults with the given JSON; throws unless 2xx.
+    void injectFault(const std::string& json);
+    void clearFaults();
+    /// GET /_admin/journal as parsed JSON objects.
+    std::vector<Poco::JSON::Object::Ptr> journal();
+    /// How many journal entries have this message id and outcome.
+    int journalCount(const std::string& messageId, const std::string& outcome);
+    agent::ApiReply post(const std::string& path, const std::string& body,
+                         const std::map<std::string, std::string>& headers);
+
+private:
+    std::filesystem::path m_stateDir;
+    std::string m_extraConfig;
+    std::unique_ptr<ChildProcess> m_process;
+    int m_port = 0;
+};
+
+/// One gp-agent process with its own state directory and configuration file.
+class Agent {
+public:
+    Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig = "");
+    void start();
+    void kill9();
+    int stop(); // SIGTERM; returns the exit status
+    int apiPort() const { return m_apiPort; }
+    const std::filesystem::path& stateDir() const { return m_stateDir; }
+    const std::filesystem::path& configFile() const { return m_configFile; }
+    std::filesystem::path logFile() const { return m_stateDir / "agent.log"; }
+    agent::ApiClient api() const;
+
+    /// Submits a prescription; returns the reply.
+    agent::ApiReply submit(const std::string& json) const;
+    /// GET /v1/messages/{id} parsed.
+    Poco::JSON::Object::Ptr message(const std::string& messageId) const;
+    std::string stateOf(const std::string& messageId) const;
+    /// Waits until the message is in `state`; returns whether it got there.
+    bool waitForState(const std::string& messageId, const std::string& state,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+
+private:
+    std::filesystem::path m_stateDir;
+    std::filesystem::path m_configFile;
+    std::string m_spineUrl;
+    std::string m_extraConfig;
+    std::unique_ptr<ChildProcess> m_process;
+    int m_apiPort = 0;
+    std::string m_token;
+};
+
+/// Runs gp-agentctl with the given arguments; returns exit code and combined output.
+struct CommandResult {
+    int exitCode = -1;
+    std::string output;
+};
+CommandResult runAgentCtl(const std::filesystem::path& configFile,
+                          const std::vector<std::string>& args);
+
+/// A valid prescription request; `prescriptionId` empty means let the agent generate one.
+std::string prescriptionJson(const std::string& prescriptionId = "", int items = 1);
+
+} // namespace gp::test

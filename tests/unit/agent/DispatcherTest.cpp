@@ -1,0 +1,464 @@
+#include "TestDoubles.hpp"
+
+#include <gp/agent/dispatch/Dispatcher.hpp>
+#include <gp/messaging/ebxml/Envelope.hpp>
+#include <gp/messaging/hl7/ApplicationAck.hpp>
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace gp::agent;
+namespace hl7 = gp::messaging::hl7;
+
+namespace {
+
+/// A fresh SQLite store in its own directory, removed afterwards.
+class TempStore {
+public:
+    explicit TempStore(const Clock& clock) {
+        static int counter = 0;
+        m_dir =
+            std::filesystem::temp_directory_path() /
+            ("gp-dispatcher-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+        std::filesystem::remove_all(m_dir);
+        std::filesystem::create_directories(m_dir);
+        m_store = openSqliteStore(m_dir / "agent.db", clock);
+    }
+    ~TempStore() {
+        m_store.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all(m_dir, ignored);
+    }
+    Store& operator*() { return *m_store; }
+    Store* operator->() { return m_store.get(); }
+
+private:
+    std::filesystem::path m_dir;
+    std::unique_ptr<Store> m_store;
+};
+
+/// What the scripted transports have seen; shared so a test can watch threads' transports.
+struct Script {
+    std::mutex mutex;
+    std::condition_variable posted;
+    std::deque<TransportResult> replies; // taken in order; when empty, `fallback`
+    TransportResult fallback;
+    std::vector<HttpRequest> requests;
+
+    bool waitForRequests(std::size_t count) {
+        std::unique_lock lock(mutex);
+        return posted.wait_for(lock, std::chrono::seconds(20),
+                               [&] { return requests.size() >= count; });
+    }
+};
+
+class ScriptedTransport final : public HttpTransport {
+public:
+    explicit ScriptedTransport(std::shared_ptr<Script> script) : m_script(std::move(script)) {}
+
+    TransportResult post(const HttpRequest& request) override {
+        TransportResult reply;
+        {
+            std::lock_guard lock(m_script->mutex);
+            m_script->requests.push_back(request);
+            if (m_script->replies.empty()) {
+                reply = m_script->fallback;
+            } else {
+                reply = m_script->replies.front();
+                m_script->replies.pop_front();
+            }
+        }
+        m_script->posted.notify_all();
+        return reply;
+    }
+
+private:
+    std::shared_ptr<Script> m_script;
+};
+
+/// Passes everything to a real store and counts nextDueTime() calls, which a dispatcher thread
+/// makes just before it goes to sleep: the test knows when every thread is idle.
+class IdleWatchingStore final : public Store {
+public:
+    explicit IdleWatchingStore(Store& inner) : m_inner(inner) {}
+
+    bool waitForIdleCalls(int count) {
+        std::unique_lock lock(m_mutex);
+        return m_called.wait_for(lock, std::chrono::seconds(20),
+                                 [&] { return m_idleCalls >= count; });
+    }
+
+    gp::Status enqueue(const OutboundMessage& message, const AuditEvent& event) override {
+        return m_inner.enqueue(message, event);
+    }
+    gp::Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner, Milliseconds lease,
+                                                     int limit) override {
+        return m_inner.claimDue(owner, lease, limit);
+    }
+    gp::Status recordAcked(const std::string& messageId, std::string_view owner,
+                           const std::string& detail) override {
+        return m_inner.recordAcked(messageId, owner, detail);
+    }
+    gp::Status recordRetry(const std::string& messageId, std::string_view owner,
+                           TimePoint nextAttemptAt, const MessageError& error,
+                           bool transportError) override {
+        return m_inner.recordRetry(messageId, owner, nextAttemptAt, error, transportError);
+    }
+    gp::Status recordFailed(const std::string& messageId, std::string_view owner,
+                            const MessageError& error) override {
+        return m_inner.recordFailed(messageId, owner, error);
+    }
+    gp::Status recordExpired(const std::string& messageId, std::string_view owner,
+                             const std::string& reason) override {
+        return m_inner.recordExpired(messageId, owner, reason);
+    }
+    gp::Result<int> releaseAllLeases() override { return m_inner.releaseAllLeases(); }
+    std::optional<TimePoint> nextDueTime() override {
+        auto due = m_inner.nextDueTime();
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_idleCalls;
+        }
+        m_called.notify_all();
+        return due;
+    }
+    std::optional<MessageRecord> findMessage(const std::string& messageId) override {
+        return m_inner.findMessage(messageId);
+    }
+    std::vector<AuditRow> auditForMessage(const std::string& messageId) override {
+        return m_inner.auditForMessage(messageId);
+    }
+    StatusSummary status() override { return m_inner.status(); }
+    std::vector<AuditRow> auditAfter(std::int64_t afterSeq, int limit) override {
+        return m_inner.auditAfter(afterSeq, limit);
+    }
+    AuditVerification verifyAudit() override { return m_inner.verifyAudit(); }
+
+private:
+    Store& m_inner;
+    std::mutex m_mutex;
+    std::condition_variable m_called;
+    int m_idleCalls = 0;
+};
+
+TransportResult status(int code, std::string body = {},
+                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+    TransportResult result;
+    result.response = HttpResponse{code, std::move(headers), std::move(body)};
+    return result;
+}
+
+TransportResult applicationAck(hl7::AckTypeCode type, std::vector<hl7::AckDetail> details) {
+    hl7::ApplicationAckSpec spec;
+    spec.messageId = "0F4F2B5C-3E0A-4E8B-9C61-2D1C9E0A7B11";
+    spec.creationTime = std::chrono::sys_seconds(std::chrono::seconds(1'773'557'468));
+    spec.typeCode = type;
+    spec.messageRef = "7A1C36C2-8D4B-4E83-A7E8-2C5D9B6F0A01";
+    spec.details = std::move(details);
+    spec.fromAsid = "990101234567";
+    spec.toAsid = "200000001234";
+    return status(200, hl7::buildApplicationAck(spec), {{"Content-Type", "text/xml"}});
+}
+
+OutboundMessage outbound(const Clock& clock, const std::string& messageId,
+                         Milliseconds persist = std::chrono::minutes(5), int maxAttempts = 0) {
+    OutboundMessage message;
+    message.messageId = messageId;
+    message.conversationId = "3B2E7D44-9A0C-4C1F-8E55-6D7A2B9C0E12";
+    message.interaction = "PORX_IN020101SM31";
+    message.service = "urn:nhs:names:services:mm";
+    message.businessId = "24F5DA-A83008-7EFE6Z";
+    message.endpoint = "https://spine.test/reliablemessaging/reliablerequest";
+    message.soapAction = "urn:nhs:names:services:mm/PORX_IN020101SM31";
+    message.contentType = "multipart/related; boundary=\"--=_MIME-Boundary\"; type=text/xml; "
+                          "start=ebXMLHeader@spine.nhs.uk";
+    message.body = "----=_MIME-Boundary\r\n<body of " + messageId + ">\r\n----=_MIME-Boundary--";
+    message.createdAt = clock.now();
+    message.expiresAt = clock.now() + persist;
+    message.maxAttempts = maxAttempts;
+    return message;
+}
+
+void enqueue(Store& store, const OutboundMessage& message) {
+    const gp::Status stored =
+        store.enqueue(message, AuditEvent{"api", "accepted", message.messageId, ""});
+    REQUIRE(stored.ok());
+}
+
+/// The dispatcher under test with its collaborators, on a manual clock.
+struct Fixture {
+    gp::test::ManualClock clock;
+    gp::test::SeededRandom random;
+    TempStore store{clock};
+    std::shared_ptr<Script> script = std::make_shared<Script>();
+    ScriptedTransport transport{script};
+    Dispatcher dispatcher{*store,
+                          clock,
+                          random,
+                          RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+                          [s = script] { return std::make_unique<ScriptedTransport>(s); },
+                          DispatcherSettings{1, 16, Milliseconds(120000), "test-instance"}};
+
+    Fixture() { script->fallback = status(202); }
+
+    MessageRecord record(const std::string& messageId) {
+        const auto found = store->findMessage(messageId);
+        REQUIRE(found);
+        return *found;
+    }
+
+    /// Moves the clock to the message's next attempt time.
+    void advanceToNextAttempt(const std::string& messageId) {
+        const MessageRecord waiting = record(messageId);
+        REQUIRE(waiting.nextAttemptAt);
+        clock.set(*waiting.nextAttemptAt);
+    }
+};
+
+/// Doctest would find the store's toString(MessageState) by ADL and fail to print it; compare
+/// names.
+std::string stateName(MessageState state) {
+    return std::string(toString(state));
+}
+
+const std::string kMessageId = "7A1C36C2-8D4B-4E83-A7E8-2C5D9B6F0A01";
+
+} // namespace
+
+TEST_SUITE("agent") {
+
+    TEST_CASE("Dispatcher retries 503 with the same bytes until the AA arrives") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId));
+        f.script->replies = {status(503), status(503), applicationAck(hl7::AckTypeCode::AA, {})};
+
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        MessageRecord after = f.record(kMessageId);
+        CHECK(stateName(after.state) == "retry-wait");
+        CHECK(after.attempts == 1);
+        REQUIRE(after.lastError);
+        CHECK(after.lastError->code == "http-503");
+        REQUIRE(after.nextAttemptAt);
+        CHECK(*after.nextAttemptAt >= f.clock.now() + Milliseconds(1000));
+
+        // Not due yet: nothing goes out.
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+
+        f.advanceToNextAttempt(kMessageId);
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        CHECK(stateName(f.record(kMessageId).state) == "retry-wait");
+        CHECK(f.record(kMessageId).attempts == 2);
+
+        f.advanceToNextAttempt(kMessageId);
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        after = f.record(kMessageId);
+        CHECK(stateName(after.state) == "acked");
+        CHECK(after.attempts == 3);
+        CHECK(after.ackedAt);
+
+        REQUIRE(f.script->requests.size() == 3);
+        for (const HttpRequest& request : f.script->requests) {
+            CHECK(request.url == "https://spine.test/reliablemessaging/reliablerequest");
+            CHECK(request.body == f.script->requests.front().body);
+            CHECK(request.body.find(kMessageId) != std::string::npos);
+            CHECK(request.headers ==
+                  std::vector<std::pair<std::string, std::string>>{
+                      {"SOAPAction", "urn:nhs:names:services:mm/PORX_IN020101SM31"},
+                      {"Content-Type", outbound(f.clock, kMessageId).contentType}});
+        }
+
+        // Acked is final.
+        f.clock.advance(std::chrono::minutes(1));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        CHECK(f.script->requests.size() == 3);
+    }
+
+    TEST_CASE("Dispatcher fails a message on AE 0002 and never sends it again") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId));
+        f.script->replies = {applicationAck(
+            hl7::AckTypeCode::AE,
+            {{"0002", "Duplicate prescription ID exists", "2.16.840.1.113883.2.1.3.2.4.17.32"}})};
+
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        const MessageRecord after = f.record(kMessageId);
+        CHECK(stateName(after.state) == "failed");
+        REQUIRE(after.lastError);
+        CHECK(after.lastError->code == "0002");
+        CHECK(after.lastError->text == "Duplicate prescription ID exists");
+
+        f.clock.advance(std::chrono::minutes(1));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        CHECK(f.script->requests.size() == 1);
+    }
+
+    TEST_CASE("Dispatcher records the ack detail in the audit trail") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId));
+        CHECK(f.dispatcher.runOnce(f.transport) == 1); // fallback: 202 with no body
+        CHECK(stateName(f.record(kMessageId).state) == "acked");
+        bool found = false;
+        for (const AuditRow& row : f.store->auditForMessage(kMessageId)) {
+            if (row.event == "acked") {
+                found = true;
+                CHECK(row.detail.find("HTTP 202") != std::string::npos);
+            }
+        }
+        CHECK(found);
+    }
+
+    TEST_CASE("Dispatcher stops sending a message once its persist duration has passed") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::seconds(30)));
+        f.script->fallback = status(503);
+
+        int rounds = 0;
+        while (stateName(f.record(kMessageId).state) != "expired" && rounds < 100) {
+            ++rounds;
+            f.dispatcher.runOnce(f.transport);
+            const MessageRecord current = f.record(kMessageId);
+            if (stateName(current.state) == "retry-wait") {
+                REQUIRE(current.nextAttemptAt);
+                f.clock.set(*current.nextAttemptAt);
+            } else if (stateName(current.state) != "expired") {
+                f.clock.set(current.expiresAt + Milliseconds(1));
+            }
+        }
+        CHECK(stateName(f.record(kMessageId).state) == "expired");
+        const std::size_t sent = f.script->requests.size();
+        CHECK(sent >= 2); // it was retried before it ran out of time
+
+        f.clock.advance(std::chrono::hours(1));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        CHECK(f.script->requests.size() == sent);
+        CHECK(stateName(f.record(kMessageId).state) == "expired");
+    }
+
+    TEST_CASE(
+        "Dispatcher expires a claimed message whose expiry has passed instead of sending it") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId, Milliseconds(0)));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        CHECK(f.script->requests.empty());
+        CHECK(stateName(f.record(kMessageId).state) == "expired");
+    }
+
+    TEST_CASE("Dispatcher waits at least as long as Retry-After asks") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::minutes(30)));
+        f.script->replies = {status(503, "", {{"Retry-After", "120"}})};
+
+        const TimePoint sentAt = f.clock.now();
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        const MessageRecord after = f.record(kMessageId);
+        CHECK(stateName(after.state) == "retry-wait");
+        REQUIRE(after.nextAttemptAt);
+        CHECK(*after.nextAttemptAt >= sentAt + std::chrono::seconds(120));
+
+        f.clock.set(sentAt + std::chrono::seconds(119));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        f.clock.set(*after.nextAttemptAt);
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        CHECK(stateName(f.record(kMessageId).state) == "acked");
+    }
+
+    TEST_CASE("Dispatcher fails a message with retries-exhausted after maxAttempts") {
+        Fixture f;
+        enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::minutes(30), 2));
+        f.script->fallback = status(503);
+
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        CHECK(stateName(f.record(kMessageId).state) == "retry-wait");
+        f.advanceToNextAttempt(kMessageId);
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+
+        const MessageRecord after = f.record(kMessageId);
+        CHECK(stateName(after.state) == "failed");
+        CHECK(after.attempts == 2);
+        REQUIRE(after.lastError);
+        CHECK(after.lastError->code == "retries-exhausted");
+        CHECK(after.lastError->text.find("http-503") != std::string::npos);
+
+        f.clock.advance(std::chrono::minutes(5));
+        CHECK(f.dispatcher.runOnce(f.transport) == 0);
+        CHECK(f.script->requests.size() == 2);
+    }
+
+    TEST_CASE(
+        "Dispatcher threads send work enqueued after start once notified, and stop promptly") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore realStore(clock);
+        IdleWatchingStore store(*realStore);
+        auto script = std::make_shared<Script>();
+        script->fallback = status(202);
+        Dispatcher dispatcher(
+            store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+            [script] { return std::make_unique<ScriptedTransport>(script); },
+            DispatcherSettings{2, 16, Milliseconds(120000), "threaded-instance"});
+        dispatcher.start();
+
+        // Both threads found nothing due and sleep without a deadline: only notify() can wake them,
+        // so without it this message would never be sent.
+        REQUIRE(store.waitForIdleCalls(2));
+        enqueue(store, outbound(clock, kMessageId));
+        dispatcher.notify();
+        REQUIRE(script->waitForRequests(1));
+
+        // Each thread looks for work once more after the wake-up, then sleeps again.
+        REQUIRE(store.waitForIdleCalls(4));
+        const std::string second = "C1D2E3F4-0A1B-4C2D-8E3F-405162738495";
+        enqueue(store, outbound(clock, second));
+        dispatcher.notify();
+        REQUIRE(script->waitForRequests(2));
+
+        const auto stopping = std::chrono::steady_clock::now();
+        dispatcher.stop();
+        CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(5));
+
+        {
+            std::lock_guard lock(script->mutex);
+            REQUIRE(script->requests.size() == 2);
+            CHECK(script->requests[0].body.find(kMessageId) != std::string::npos);
+            CHECK(script->requests[1].body.find(second) != std::string::npos);
+        }
+        // stop() lets an attempt in flight finish recording, so both are acked by now.
+        CHECK(stateName(store.findMessage(kMessageId)->state) == "acked");
+        CHECK(stateName(store.findMessage(second)->state) == "acked");
+    }
+
+    TEST_CASE("Dispatcher stop returns promptly while threads wait for a far-off retry") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore store(clock);
+        auto script = std::make_shared<Script>();
+        script->fallback = status(503, "", {{"Retry-After", "3600"}});
+        Dispatcher dispatcher(
+            *store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+            [script] { return std::make_unique<ScriptedTransport>(script); },
+            DispatcherSettings{1, 16, Milliseconds(120000), "threaded-instance"});
+        enqueue(*store, outbound(clock, kMessageId, std::chrono::hours(4)));
+        dispatcher.start();
+        REQUIRE(script->waitForRequests(1));
+
+        const auto stopping = std::chrono::steady_clock::now();
+        dispatcher.stop();
+        CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(5));
+        CHECK(stateName(store->findMessage(kMessageId)->state) == "retry-wait");
+        std::lock_guard lock(script->mutex);
+        CHECK(script->requests.size() == 1);
+    }
+
+} // TEST_SUITE
