@@ -25,9 +25,19 @@ trap cleanup EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 
-wait_for_file() {
-  for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done
-  echo "timed out waiting for $1" >&2; exit 1
+# Waits for a program to write its ports file; stops the demo with the program's log if it died.
+wait_for_ports() {
+  local file=$1 pid=$2 log=$3
+  for _ in $(seq 1 600); do
+    [ -s "$file" ] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the program stopped during start-up; its log ($log):" >&2
+      cat "$log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  echo "timed out waiting for $file" >&2; exit 1
 }
 
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -40,7 +50,7 @@ mock.stateDir = $work/mock
 CONF
 "$mock" --config "$work/mock/spine-mock.properties" >"$work/mock/spine-mock.log" 2>&1 &
 pids+=($!)
-wait_for_file "$work/mock/ports.json"
+wait_for_ports "$work/mock/ports.json" "$!" "$work/mock/spine-mock.log"
 mock_port=$(json_field http <"$work/mock/ports.json")
 echo "spine-mock listening on 127.0.0.1:$mock_port"
 
@@ -59,7 +69,7 @@ retry.maxDelay = PT2S
 CONF
 "$agent" --config "$work/agent/agent.properties" >"$work/agent/gp-agent.log" 2>&1 &
 pids+=($!)
-wait_for_file "$work/agent/ports.json"
+wait_for_ports "$work/agent/ports.json" "$!" "$work/agent/gp-agent.log"
 echo "gp-agent local API on 127.0.0.1:$(json_field api <"$work/agent/ports.json")"
 # Show both processes' logs as they happen: every attempt, reply and decision is one line.
 tail -n +1 -f "$work/agent/gp-agent.log" | sed -u 's/^/  [gp-agent]   /' &
@@ -68,58 +78,69 @@ tail -n +1 -f "$work/mock/spine-mock.log" | sed -u 's/^/  [spine-mock] /' &
 pids+=($!)
 
 say "injecting failures into spine-mock: two HTTP 503s, then one retriable SOAP fault (code 200)"
-curl -sS -X POST "http://127.0.0.1:$mock_port/_admin/faults" \
-  -d '{"interaction": "PORX_IN020101SM31", "times": 2, "fault": {"type": "http", "status": 503, "retryAfter": 1}}'
-echo
-curl -sS -X POST "http://127.0.0.1:$mock_port/_admin/faults" \
-  -d '{"interaction": "PORX_IN020101SM31", "times": 1, "fault": {"type": "soapFault", "codes": ["200"]}}'
-echo
+add_fault() {
+  curl -sS -o /dev/null -w "  fault added (HTTP %{http_code}): $1\n" \
+    -X POST "http://127.0.0.1:$mock_port/_admin/faults" -d "$1"
+}
+add_fault '{"interaction": "PORX_IN020101SM31", "times": 2, "fault": {"type": "http", "status": 503, "retryAfter": 1}}'
+add_fault '{"interaction": "PORX_IN020101SM31", "times": 1, "fault": {"type": "soapFault", "codes": ["200"]}}'
 
-say "submitting four prescriptions; the fourth reuses the first one's prescription ID"
+ctl_() { "$ctl" --config "$work/agent/agent.properties" "$@"; }
+
+submit() {
+  local reply
+  reply=$(ctl_ --json submit eps "$1")
+  echo "  accepted: $reply" >&2
+  echo "$reply"
+}
+
+wait_final() {
+  local state
+  for _ in $(seq 1 600); do
+    state=$(ctl_ --json show "$1" | json_field state)
+    case "$state" in acked|failed|expired) return 0 ;; esac
+    sleep 0.1
+  done
+  echo "message $1 still $state" >&2
+}
+
+say "submitting three prescriptions"
 ids=()
-prescription_id=""
-for n in 1 2 3 4; do
-  file="$work/prescription-$n.json"
-  if [ "$n" = 4 ]; then
-    python3 - "$root/installer/examples/prescription.json" "$prescription_id" >"$file" <<'PY'
+for n in 1 2 3; do
+  reply=$(submit "$root/installer/examples/prescription.json")
+  ids+=("$(json_field messageId <<<"$reply")")
+  [ "$n" = 1 ] && first_prescription=$(json_field prescriptionId <<<"$reply")
+done
+
+say "waiting until Spine has accepted the first, then submitting a fourth that reuses its prescription ID $first_prescription"
+wait_final "${ids[0]}"
+python3 - "$root/installer/examples/prescription.json" "$first_prescription" >"$work/duplicate.json" <<'PY'
 import json, sys
 body = json.load(open(sys.argv[1]))
 body["prescriptionId"] = sys.argv[2]
 print(json.dumps(body))
 PY
-  else
-    cp "$root/installer/examples/prescription.json" "$file"
-  fi
-  reply=$("$ctl" --config "$work/agent/agent.properties" --json submit eps "$file")
-  echo "  accepted: $reply"
-  ids+=("$(json_field messageId <<<"$reply")")
-  [ "$n" = 1 ] && prescription_id=$(json_field prescriptionId <<<"$reply")
-done
+reply=$(submit "$work/duplicate.json")
+ids+=("$(json_field messageId <<<"$reply")")
 
 say "waiting until every message is acknowledged or has failed"
-for id in "${ids[@]}"; do
-  for _ in $(seq 1 600); do
-    state=$("$ctl" --config "$work/agent/agent.properties" --json show "$id" | json_field state)
-    case "$state" in acked|failed|expired) break ;; esac
-    sleep 0.1
-  done
-done
+for id in "${ids[@]}"; do wait_final "$id"; done
 sleep 0.2
 
 say "each message as gp-agentctl shows it"
 for id in "${ids[@]}"; do
-  "$ctl" --config "$work/agent/agent.properties" show "$id"
+  ctl_ show "$id"
   echo
 done
 
 say "status"
-"$ctl" --config "$work/agent/agent.properties" status
+ctl_ status
 
 say "the audit trail"
-"$ctl" --config "$work/agent/agent.properties" audit list --limit 200
+ctl_ audit list --limit 200
 
 say "proving the audit trail unbroken (recomputes every hash from the database file)"
-"$ctl" --config "$work/agent/agent.properties" audit verify
+ctl_ audit verify
 
 say "what spine-mock received (its journal)"
 curl -sS "http://127.0.0.1:$mock_port/_admin/journal" | python3 -m json.tool

@@ -105,6 +105,27 @@ TEST_CASE("retriable SOAP faults 200 and 206 are retried until Spine accepts") {
     CHECK(s.mock.journalCount(messageId, "processed") == 1);
 }
 
+TEST_CASE("a hung Spine is cut off by the client timeout and the message retried") {
+    Setup s("http.timeout = PT0.5S\n");
+    s.mock.injectFault(R"({"interaction": "*", "times": 1, "fault": {"type": "hang", "seconds": 5}})");
+    const auto messageId = accept(*s.agent, prescriptionJson());
+    REQUIRE(s.agent->waitForState(messageId, "acked"));
+    CHECK(s.agent->message(messageId)->getValue<int>("attempts") == 2);
+    CHECK(auditHas(*s.agent, messageId, "retry-scheduled", "transport-timeout"));
+    auto status = parseJsonObject(s.agent->api().get("/v1/status").body);
+    CHECK(status->getObject("lastTransportError")->getValue<std::string>("code") ==
+          "transport-timeout");
+}
+
+TEST_CASE("a connection reset before any reply is retried") {
+    Setup s;
+    s.mock.injectFault(R"({"interaction": "*", "times": 1, "fault": {"type": "reset"}})");
+    const auto messageId = accept(*s.agent, prescriptionJson());
+    REQUIRE(s.agent->waitForState(messageId, "acked"));
+    CHECK(s.agent->message(messageId)->getValue<int>("attempts") == 2);
+    CHECK(s.mock.journalCount(messageId, "processed") == 1);
+}
+
 TEST_CASE("a message past its persist duration expires and is not sent again") {
     Setup s("eps.persistDuration = PT1S\nretry.baseDelay = PT0.3S\nretry.maxDelay = PT0.3S\n");
     s.mock.injectFault(

@@ -294,6 +294,8 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     s.apiPort = static_cast<int>(number);
     GP_TAKE(text, reader.raw("api.tokenFile"));
     s.apiTokenFile = text.empty() ? s.stateDir / "api-token" : std::filesystem::path(text);
+    GP_TAKE(number, reader.integer("api.maxBodyBytes", 1024, 64 * 1024 * 1024));
+    s.apiMaxBodyBytes = static_cast<std::size_t>(number);
     GP_TAKE(s.inboundBind, reader.raw("inbound.bind"));
     GP_TAKE(number, reader.integer("inbound.port", 0, 65535));
     s.inboundPort = static_cast<int>(number);

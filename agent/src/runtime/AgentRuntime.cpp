@@ -109,7 +109,8 @@ void AgentRuntime::start() {
     Dispatcher* dispatcher = p.dispatcher.get();
     p.api = std::make_unique<LocalApi>(
         LocalApi::Dependencies{*p.store, *p.eps, p.clock, [dispatcher] { dispatcher->notify(); }},
-        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, 1024 * 1024, 8});
+        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token,
+                         m_settings.apiMaxBodyBytes, 8});
     p.api->start();
     p.inbound = std::make_unique<InboundListener>(m_settings.inboundBind, m_settings.inboundPort);
     p.inbound->start();

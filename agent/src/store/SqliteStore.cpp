@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <initializer_list>
 #include <stdexcept>
 #include <tuple>
 #include <utility>

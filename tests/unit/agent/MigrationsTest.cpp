@@ -1,4 +1,5 @@
 #include "../../../agent/src/store/Migrations.hpp"
+
 #include "StoreTestSupport.hpp"
 
 #include <gp/agent/store/Store.hpp>

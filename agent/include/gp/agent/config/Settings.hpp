@@ -38,6 +38,7 @@ struct AgentSettings {
     std::string apiBind;
     int apiPort = 7670;
     std::filesystem::path apiTokenFile;
+    std::size_t apiMaxBodyBytes = 1024 * 1024;
 
     std::string inboundBind;
     int inboundPort = 7671;

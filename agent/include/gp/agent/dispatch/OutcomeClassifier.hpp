@@ -13,10 +13,10 @@ namespace gp::agent {
 struct Outcome {
     enum class Kind { Acknowledged, Retriable, Permanent };
     Kind kind = Kind::Retriable;
-    MessageError error;                    // empty for Acknowledged
+    MessageError error;                     // empty for Acknowledged
     std::optional<Milliseconds> retryAfter; // from a Retry-After header
-    bool transportError = false;           // no usable HTTP reply (connect, timeout, reset, 5xx)
-    std::string detail;                    // for the audit row: "HTTP 200; AA", "HTTP 503"
+    bool transportError = false;            // no usable HTTP reply (connect, timeout, reset, 5xx)
+    std::string detail;                     // for the audit row: "HTTP 200; AA", "HTTP 503"
 };
 
 /// Connection failures, timeouts, HTTP 429/502/503/504 and SOAP faults whose codes are all

@@ -124,7 +124,9 @@ public:
 
     /// Claims up to `limit` due messages (queued or retry-wait, next attempt <= now, not expired,
     /// no live lease) for `owner` until now + lease: state sending, attempts + 1, audit "sending".
-    /// Messages found past their expiry on the way are moved to expired (audited) instead.
+    /// A sending message whose lease has run out is claimable too (its holder is gone or stuck).
+    /// Messages found past their expiry on the way are moved to expired (audited) instead, and
+    /// those with maxAttempts > 0 that have used them all to failed ("retries-exhausted").
     virtual Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner, Milliseconds lease,
                                                          int limit) = 0;
 
@@ -143,7 +145,9 @@ public:
     /// process goes back to retry-wait, due now (audited "lease-released"). Returns how many.
     virtual Result<int> releaseAllLeases() = 0;
 
-    /// Earliest next attempt time of any claimable message, so the dispatcher can sleep until then.
+    /// Earliest time at which claimDue may find work, so the dispatcher can sleep until then: the
+    /// next attempt of a waiting message, the end of a sending message's lease, or just past a
+    /// waiting message's expiry (so that claimDue ends it). Nothing when no message is pending.
     virtual std::optional<TimePoint> nextDueTime() = 0;
 
     virtual std::optional<MessageRecord> findMessage(const std::string& messageId) = 0;

@@ -33,9 +33,9 @@ struct TransportResult {
 
 struct TlsSettings {
     bool verifyPeer = true;
-    std::string caFile;     // CA bundle for the server certificate; empty: system default
-    std::string certFile;   // client certificate (PEM) for mutual TLS
-    std::string keyFile;    // client private key (PEM)
+    std::string caFile;   // CA bundle for the server certificate; empty: system default
+    std::string certFile; // client certificate (PEM) for mutual TLS
+    std::string keyFile;  // client private key (PEM)
     std::string keyPassword;
 };
 
