@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev
-  doctest-dev sqlite3 python3 curl ca-certificates
+  doctest-dev clang-format sqlite3 python3 curl ca-certificates git
 )
 
 missing=()

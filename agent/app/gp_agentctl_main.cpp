@@ -24,8 +24,8 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 constexpr int kOk = 0;
-constexpr int kFailed = 1;   // the agent said no, or the audit chain is broken
-constexpr int kUsage = 2;    // wrong arguments or configuration
+constexpr int kFailed = 1; // the agent said no, or the audit chain is broken
+constexpr int kUsage = 2;  // wrong arguments or configuration
 constexpr int kUnreachable = 3;
 
 const char* kUsageText = R"(usage: gp-agentctl [--config FILE] COMMAND
@@ -69,7 +69,8 @@ gp::agent::ApiClient clientFor(const gp::agent::AgentSettings& settings) {
     }
     std::string host = settings.apiBind == "0.0.0.0" ? "127.0.0.1" : settings.apiBind;
     std::string token = gp::agent::readWholeFile(settings.apiTokenFile);
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    while (!token.empty() &&
+           (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
         token.pop_back();
     }
     return gp::agent::ApiClient(host, port, token);
@@ -183,9 +184,9 @@ int auditList(const Context& ctx, const std::string& after, const std::string& l
     auto rows = parseObject(reply.body)->getArray("rows");
     for (std::size_t i = 0; rows && i < rows->size(); ++i) {
         auto row = rows->getObject(static_cast<unsigned>(i));
-        std::cout << textOf(row, "seq") << "  " << textOf(row, "at") << "  "
-                  << textOf(row, "actor") << "  " << textOf(row, "event") << "  "
-                  << textOf(row, "messageId") << "  " << textOf(row, "detail") << "\n";
+        std::cout << textOf(row, "seq") << "  " << textOf(row, "at") << "  " << textOf(row, "actor")
+                  << "  " << textOf(row, "event") << "  " << textOf(row, "messageId") << "  "
+                  << textOf(row, "detail") << "\n";
     }
     return kOk;
 }
@@ -214,8 +215,8 @@ std::optional<gp::agent::AgentSettings> loadConfig(const std::string& path) {
             new Poco::Util::PropertyFileConfiguration(path));
         auto loaded = gp::agent::loadSettings(*file);
         if (!loaded) {
-            std::cerr << "gp-agentctl: configuration " << path << ": "
-                      << loaded.error().describe() << "\n";
+            std::cerr << "gp-agentctl: configuration " << path << ": " << loaded.error().describe()
+                      << "\n";
             return std::nullopt;
         }
         return loaded->settings;

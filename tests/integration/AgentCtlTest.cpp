@@ -3,7 +3,6 @@
 #include "ProcessHarness.hpp"
 
 #include <doctest/doctest.h>
-
 #include <sqlite3.h>
 
 #include <fstream>
@@ -28,62 +27,66 @@ void tamper(const std::filesystem::path& database, const std::string& sql) {
 
 TEST_SUITE("integration") {
 
-TEST_CASE("gp-agentctl submits, shows and reports status over the local API") {
-    TempDir dir("gp-ctl");
-    SpineMock mock(dir.path() / "mock");
-    mock.start();
-    Agent agent(dir.path() / "agent", mock.baseUrl());
-    agent.start();
+    TEST_CASE("gp-agentctl submits, shows and reports status over the local API") {
+        TempDir dir("gp-ctl");
+        SpineMock mock(dir.path() / "mock");
+        mock.start();
+        Agent agent(dir.path() / "agent", mock.baseUrl());
+        agent.start();
 
-    const auto file = dir.path() / "prescription.json";
-    std::ofstream(file) << prescriptionJson();
-    auto submitted = runAgentCtl(agent.configFile(), {"--json", "submit", "eps", file.string()});
-    REQUIRE_MESSAGE(submitted.exitCode == 0, submitted.output);
-    const auto messageId = parseJsonObject(submitted.output)->getValue<std::string>("messageId");
-    REQUIRE(agent.waitForState(messageId, "acked"));
+        const auto file = dir.path() / "prescription.json";
+        std::ofstream(file) << prescriptionJson();
+        auto submitted =
+            runAgentCtl(agent.configFile(), {"--json", "submit", "eps", file.string()});
+        REQUIRE_MESSAGE(submitted.exitCode == 0, submitted.output);
+        const auto messageId =
+            parseJsonObject(submitted.output)->getValue<std::string>("messageId");
+        REQUIRE(agent.waitForState(messageId, "acked"));
 
-    auto shown = runAgentCtl(agent.configFile(), {"show", messageId});
-    CHECK(shown.exitCode == 0);
-    CHECK(shown.output.find("state        acked") != std::string::npos);
-    CHECK(shown.output.find("accepted") != std::string::npos);
+        auto shown = runAgentCtl(agent.configFile(), {"show", messageId});
+        CHECK(shown.exitCode == 0);
+        CHECK(shown.output.find("state        acked") != std::string::npos);
+        CHECK(shown.output.find("accepted") != std::string::npos);
 
-    auto status = runAgentCtl(agent.configFile(), {"status"});
-    CHECK(status.exitCode == 0);
-    CHECK(status.output.find("acked: 1") != std::string::npos);
+        auto status = runAgentCtl(agent.configFile(), {"status"});
+        CHECK(status.exitCode == 0);
+        CHECK(status.output.find("acked: 1") != std::string::npos);
 
-    std::ofstream(file) << R"({"patient": {"nhsNumber": "123"}})";
-    auto refused = runAgentCtl(agent.configFile(), {"submit", "eps", file.string()});
-    CHECK(refused.exitCode == 1);
-    CHECK(refused.output.find("patient.nhsNumber") != std::string::npos);
-}
-
-TEST_CASE("audit verify passes on a real history and names the row someone altered") {
-    TempDir dir("gp-audit");
-    SpineMock mock(dir.path() / "mock");
-    mock.start();
-    mock.injectFault(R"({"interaction": "*", "times": 1, "fault": {"type": "http", "status": 503}})");
-    Agent agent(dir.path() / "agent", mock.baseUrl());
-    agent.start();
-    for (int i = 0; i < 3; ++i) {
-        auto reply = agent.submit(prescriptionJson());
-        REQUIRE(reply.status == 202);
-        const auto id = parseJsonObject(reply.body)->getValue<std::string>("messageId");
-        REQUIRE(agent.waitForState(id, "acked"));
+        std::ofstream(file) << R"({"patient": {"nhsNumber": "123"}})";
+        auto refused = runAgentCtl(agent.configFile(), {"submit", "eps", file.string()});
+        CHECK(refused.exitCode == 1);
+        CHECK(refused.output.find("patient.nhsNumber") != std::string::npos);
     }
 
-    auto listed = runAgentCtl(agent.configFile(), {"audit", "list"});
-    CHECK(listed.exitCode == 0);
-    CHECK(listed.output.find("retry-scheduled") != std::string::npos);
+    TEST_CASE("audit verify passes on a real history and names the row someone altered") {
+        TempDir dir("gp-audit");
+        SpineMock mock(dir.path() / "mock");
+        mock.start();
+        mock.injectFault(
+            R"({"interaction": "*", "times": 1, "fault": {"type": "http", "status": 503}})");
+        Agent agent(dir.path() / "agent", mock.baseUrl());
+        agent.start();
+        for (int i = 0; i < 3; ++i) {
+            auto reply = agent.submit(prescriptionJson());
+            REQUIRE(reply.status == 202);
+            const auto id = parseJsonObject(reply.body)->getValue<std::string>("messageId");
+            REQUIRE(agent.waitForState(id, "acked"));
+        }
 
-    auto intact = runAgentCtl(agent.configFile(), {"audit", "verify"});
-    CHECK_MESSAGE(intact.exitCode == 0, intact.output);
-    CHECK(intact.output.find("audit trail intact") != std::string::npos);
+        auto listed = runAgentCtl(agent.configFile(), {"audit", "list"});
+        CHECK(listed.exitCode == 0);
+        CHECK(listed.output.find("retry-scheduled") != std::string::npos);
 
-    agent.stop();
-    tamper(agent.stateDir() / "gp-agent.db", "UPDATE audit SET detail = 'nothing to see' WHERE seq = 4");
-    auto broken = runAgentCtl(agent.configFile(), {"audit", "verify"});
-    CHECK(broken.exitCode == 1);
-    CHECK_MESSAGE(broken.output.find("BROKEN at row 4") != std::string::npos, broken.output);
-}
+        auto intact = runAgentCtl(agent.configFile(), {"audit", "verify"});
+        CHECK_MESSAGE(intact.exitCode == 0, intact.output);
+        CHECK(intact.output.find("audit trail intact") != std::string::npos);
+
+        agent.stop();
+        tamper(agent.stateDir() / "gp-agent.db",
+               "UPDATE audit SET detail = 'nothing to see' WHERE seq = 4");
+        auto broken = runAgentCtl(agent.configFile(), {"audit", "verify"});
+        CHECK(broken.exitCode == 1);
+        CHECK_MESSAGE(broken.output.find("BROKEN at row 4") != std::string::npos, broken.output);
+    }
 
 } // TEST_SUITE

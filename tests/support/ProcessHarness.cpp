@@ -185,7 +185,9 @@ void SpineMock::stop() {
     }
 }
 
-std::string SpineMock::baseUrl() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+std::string SpineMock::baseUrl() const {
+    return "http://127.0.0.1:" + std::to_string(m_port);
+}
 
 agent::ApiReply SpineMock::post(const std::string& path, const std::string& body,
                                 const std::map<std::string, std::string>& headers) {
@@ -209,8 +211,8 @@ void SpineMock::injectFault(const std::string& json) {
     agent::ApiClient admin("127.0.0.1", m_port, "");
     auto reply = admin.post("/_admin/faults", json);
     if (reply.status / 100 != 2) {
-        throw std::runtime_error("fault not accepted: HTTP " + std::to_string(reply.status) +
-                                 " " + reply.body);
+        throw std::runtime_error("fault not accepted: HTTP " + std::to_string(reply.status) + " " +
+                                 reply.body);
     }
 }
 
@@ -252,21 +254,20 @@ void Agent::start() {
     std::filesystem::create_directories(m_stateDir);
     std::filesystem::remove(m_stateDir / "ports.json");
     // Short backoff so retries happen within a test; everything else is the shipped default.
-    agent::writeFileAtomically(m_configFile,
-                               "agent.stateDir = " + m_stateDir.string() +
-                                   "\n"
-                                   "agent.odsCode = A83008\n"
-                                   "agent.partyKey = A83008-9199121\n"
-                                   "agent.asid = 200000001234\n"
-                                   "api.port = 0\n"
-                                   "inbound.bind = 127.0.0.1\n"
-                                   "inbound.port = 0\n"
-                                   "spine.url = " +
-                                   m_spineUrl +
-                                   "\n"
-                                   "retry.baseDelay = PT0.05S\n"
-                                   "retry.maxDelay = PT0.2S\n" +
-                                   m_extraConfig);
+    agent::writeFileAtomically(m_configFile, "agent.stateDir = " + m_stateDir.string() +
+                                                 "\n"
+                                                 "agent.odsCode = A83008\n"
+                                                 "agent.partyKey = A83008-9199121\n"
+                                                 "agent.asid = 200000001234\n"
+                                                 "api.port = 0\n"
+                                                 "inbound.bind = 127.0.0.1\n"
+                                                 "inbound.port = 0\n"
+                                                 "spine.url = " +
+                                                 m_spineUrl +
+                                                 "\n"
+                                                 "retry.baseDelay = PT0.05S\n"
+                                                 "retry.maxDelay = PT0.2S\n" +
+                                                 m_extraConfig);
     m_process = std::make_unique<ChildProcess>(
         GP_AGENT_BIN, std::vector<std::string>{"--config", m_configFile.string()}, logFile());
     m_apiPort = readPort(m_stateDir / "ports.json", "api");
@@ -282,9 +283,13 @@ void Agent::kill9() {
     }
 }
 
-int Agent::stop() { return m_process ? m_process->terminate() : -1; }
+int Agent::stop() {
+    return m_process ? m_process->terminate() : -1;
+}
 
-agent::ApiClient Agent::api() const { return agent::ApiClient("127.0.0.1", m_apiPort, m_token); }
+agent::ApiClient Agent::api() const {
+    return agent::ApiClient("127.0.0.1", m_apiPort, m_token);
+}
 
 agent::ApiReply Agent::submit(const std::string& json) const {
     return api().post("/v1/eps/prescriptions", json);

@@ -39,8 +39,8 @@ public:
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
 
-    void kill9();         // SIGKILL and reap
-    int terminate();      // SIGTERM, wait, return the exit status
+    void kill9();    // SIGKILL and reap
+    int terminate(); // SIGTERM, wait, return the exit status
     bool running();
     int waitForExit(std::chrono::milliseconds timeout); // exit code, or -1 on timeout
     int pid() const { return m_pid; }

@@ -1,6 +1,6 @@
-#include <gp/agent/api/LocalApi.hpp>
-
 #include "JsonViews.hpp"
+
+#include <gp/agent/api/LocalApi.hpp>
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -23,7 +23,9 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-Poco::Logger& logger() { return Poco::Logger::get("gp-agent.api"); }
+Poco::Logger& logger() {
+    return Poco::Logger::get("gp-agent.api");
+}
 
 // Compares without an early exit, so the time taken says nothing about how much of a guess
 // was right.
@@ -144,8 +146,7 @@ private:
             body.append(buffer, static_cast<std::size_t>(in.gcount()));
             if (body.size() > m_settings.maxBodyBytes) {
                 sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                          "body larger than " + std::to_string(m_settings.maxBodyBytes) +
-                              " bytes");
+                          "body larger than " + std::to_string(m_settings.maxBodyBytes) + " bytes");
                 return std::nullopt;
             }
         }
@@ -160,8 +161,7 @@ private:
         auto result = m_deps.eps.submit(*body, "api");
         switch (result.kind) {
         case SubmissionResult::Kind::Invalid:
-            logger().information("EPS submission refused: %z field error(s)",
-                                 result.errors.size());
+            logger().information("EPS submission refused: %z field error(s)", result.errors.size());
             sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
                      api::toJson(api::errorsView(result.errors)));
             return;
@@ -251,7 +251,9 @@ private:
 LocalApi::LocalApi(Dependencies dependencies, LocalApiSettings settings)
     : m_deps(std::move(dependencies)), m_settings(std::move(settings)) {}
 
-LocalApi::~LocalApi() { stop(); }
+LocalApi::~LocalApi() {
+    stop();
+}
 
 void LocalApi::start() {
     Poco::Net::ServerSocket socket(
@@ -272,6 +274,8 @@ void LocalApi::stop() {
     }
 }
 
-int LocalApi::port() const { return m_port; }
+int LocalApi::port() const {
+    return m_port;
+}
 
 } // namespace gp::agent

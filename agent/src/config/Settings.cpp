@@ -31,7 +31,8 @@ const std::vector<KeyDeclaration> kKeys = {
      "token (mode 0600) when missing."},
     {"api.maxBodyBytes", Type::Integer, "1048576", false,
      "Largest request body the local API accepts."},
-    {"inbound.bind", Type::String, "0.0.0.0", false, "Address the inbound MHS endpoint listens on."},
+    {"inbound.bind", Type::String, "0.0.0.0", false,
+     "Address the inbound MHS endpoint listens on."},
     {"inbound.port", Type::Port, "7671", false, "Port of the inbound MHS endpoint; 0 picks one."},
     {"spine.url", Type::Url, "http://127.0.0.1:7680", false,
      "Base URL of the Spine MHS (or spine-mock)."},
@@ -153,7 +154,8 @@ public:
         }
         try {
             Poco::URI uri(*text);
-            if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) {
+            if ((uri.getScheme() != "http" && uri.getScheme() != "https") ||
+                uri.getHost().empty()) {
                 return failure(key, "must be an http:// or https:// URL, not '" + *text + "'");
             }
         } catch (const Poco::Exception&) {
@@ -193,13 +195,15 @@ bool isForeignKey(const std::string& key) {
 
 } // namespace
 
-const std::vector<KeyDeclaration>& declaredKeys() { return kKeys; }
+const std::vector<KeyDeclaration>& declaredKeys() {
+    return kKeys;
+}
 
 Result<Milliseconds> parseIsoDuration(std::string_view text) {
     const std::string original(text);
     auto bad = [&]() {
-        return failure("", "must be an ISO 8601 duration such as PT5M or PT0.5S, not '" +
-                               original + "'");
+        return failure("", "must be an ISO 8601 duration such as PT5M or PT0.5S, not '" + original +
+                               "'");
     };
     if (text.size() < 3 || text[0] != 'P') {
         return bad();
@@ -329,7 +333,8 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
                                                  "notice", "information", "debug", "trace"};
     if (levels.count(s.logLevel) == 0) {
         return failure("log.level", "must be one of error, warning, notice, information, debug, "
-                                    "trace, not '" + s.logLevel + "'");
+                                    "trace, not '" +
+                                        s.logLevel + "'");
     }
 #undef GP_TAKE
     return loaded;
@@ -339,7 +344,9 @@ std::string describeKeysAsMarkdown() {
     std::string out = "| key | type | default | meaning |\n|---|---|---|---|\n";
     for (const auto& key : kKeys) {
         out += "| `" + key.key + "` | " + typeName(key.type) + " | " +
-               (key.required ? "required" : key.defaultValue.empty() ? "-" : "`" + key.defaultValue + "`") +
+               (key.required               ? "required"
+                : key.defaultValue.empty() ? "-"
+                                           : "`" + key.defaultValue + "`") +
                " | " + key.description + " |\n";
     }
     return out;

@@ -1,5 +1,4 @@
 #include <gp/agent/eps/EpsSubmissions.hpp>
-
 #include <gp/agent/eps/PrescriptionRequest.hpp>
 #include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/eps/ParentPrescription.hpp>
@@ -55,7 +54,8 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
     const auto& prescriberOds = prescription.prescriber.odsCode;
     if (prescription.prescriptionId.empty() && prescriberOds.size() <= 6 &&
         ids::checkOdsCode(prescriberOds)) {
-        prescription.prescriptionId = ids::newPrescriptionId(prescription.prescriber.odsCode, m_random);
+        prescription.prescriptionId =
+            ids::newPrescriptionId(prescription.prescriber.odsCode, m_random);
     }
     for (auto& item : prescription.items) {
         if (item.itemId.empty()) {

@@ -1,8 +1,8 @@
 #include <gp/agent/eps/PrescriptionRequest.hpp>
 
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
 
 #include <cmath>
 #include <sstream>
@@ -11,9 +11,9 @@ namespace gp::agent {
 
 namespace {
 
+using messaging::eps::TreatmentType;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-using messaging::eps::TreatmentType;
 
 // Reads fields of one JSON object, recording a shape error (with its full path) for each field
 // of the wrong type. Missing optional fields read as empty; the clinical validator decides
@@ -176,11 +176,11 @@ PrescriptionRequest readPrescriptionRequest(std::string_view json) {
     if (auto type = treatmentTypeFrom(treatment)) {
         p.treatmentType = *type;
     } else {
-        errors.push_back(failure("treatmentType",
-                                 treatment.empty()
-                                     ? "is required (acute, repeat or repeat-dispensing)"
-                                     : "must be acute, repeat or repeat-dispensing, not '" +
-                                           treatment + "'"));
+        errors.push_back(
+            failure("treatmentType",
+                    treatment.empty()
+                        ? "is required (acute, repeat or repeat-dispensing)"
+                        : "must be acute, repeat or repeat-dispensing, not '" + treatment + "'"));
     }
     if (top.has("dispensingSitePreference")) {
         p.dispensingSitePreference = top.text("dispensingSitePreference");

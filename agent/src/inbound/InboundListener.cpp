@@ -49,7 +49,9 @@ public:
 InboundListener::InboundListener(std::string bind, int port)
     : m_bind(std::move(bind)), m_requestedPort(port) {}
 
-InboundListener::~InboundListener() { stop(); }
+InboundListener::~InboundListener() {
+    stop();
+}
 
 void InboundListener::start() {
     Poco::Net::ServerSocket socket(

@@ -1,7 +1,6 @@
-#include <gp/agent/AgentRuntime.hpp>
-
 #include "../inbound/InboundListener.hpp"
 
+#include <gp/agent/AgentRuntime.hpp>
 #include <gp/agent/Files.hpp>
 #include <gp/agent/SystemRandom.hpp>
 #include <gp/agent/api/LocalApi.hpp>
@@ -19,7 +18,9 @@ namespace gp::agent {
 
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("gp-agent"); }
+Poco::Logger& logger() {
+    return Poco::Logger::get("gp-agent");
+}
 
 std::string trim(std::string text) {
     const auto first = text.find_first_not_of(" \t\r\n");
@@ -67,7 +68,9 @@ struct AgentRuntime::Parts {
 AgentRuntime::AgentRuntime(AgentSettings settings)
     : m_settings(std::move(settings)), m_parts(std::make_unique<Parts>()) {}
 
-AgentRuntime::~AgentRuntime() { stop(); }
+AgentRuntime::~AgentRuntime() {
+    stop();
+}
 
 void AgentRuntime::start() {
     auto& p = *m_parts;
@@ -109,8 +112,8 @@ void AgentRuntime::start() {
     Dispatcher* dispatcher = p.dispatcher.get();
     p.api = std::make_unique<LocalApi>(
         LocalApi::Dependencies{*p.store, *p.eps, p.clock, [dispatcher] { dispatcher->notify(); }},
-        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token,
-                         m_settings.apiMaxBodyBytes, 8});
+        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, m_settings.apiMaxBodyBytes,
+                         8});
     p.api->start();
     p.inbound = std::make_unique<InboundListener>(m_settings.inboundBind, m_settings.inboundPort);
     p.inbound->start();
@@ -118,9 +121,8 @@ void AgentRuntime::start() {
     writeFileAtomically(m_settings.stateDir / "ports.json",
                         "{\"api\": " + std::to_string(p.api->port()) +
                             ", \"inbound\": " + std::to_string(p.inbound->port()) + "}\n");
-    logger().notice("listening: local API %s:%d, inbound %s:%d; sending to %s",
-                    m_settings.apiBind, p.api->port(), m_settings.inboundBind,
-                    p.inbound->port(), m_settings.spineUrl);
+    logger().notice("listening: local API %s:%d, inbound %s:%d; sending to %s", m_settings.apiBind,
+                    p.api->port(), m_settings.inboundBind, p.inbound->port(), m_settings.spineUrl);
 }
 
 void AgentRuntime::stop() {
@@ -143,7 +145,9 @@ void AgentRuntime::stop() {
     p.lock.reset();
 }
 
-int AgentRuntime::apiPort() const { return m_parts->api ? m_parts->api->port() : 0; }
+int AgentRuntime::apiPort() const {
+    return m_parts->api ? m_parts->api->port() : 0;
+}
 int AgentRuntime::inboundPort() const {
     return m_parts->inbound ? m_parts->inbound->port() : 0;
 }

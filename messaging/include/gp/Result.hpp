@@ -68,7 +68,9 @@ private:
 
 using Status = Result<Unit>;
 
-inline Status success() { return Unit{}; }
+inline Status success() {
+    return Unit{};
+}
 
 inline Error failure(std::string where, std::string message) {
     return Error{std::move(where), std::move(message)};

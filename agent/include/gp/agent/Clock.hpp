@@ -24,6 +24,8 @@ public:
 inline long long toEpochMillis(TimePoint time) {
     return std::chrono::duration_cast<Milliseconds>(time.time_since_epoch()).count();
 }
-inline TimePoint fromEpochMillis(long long millis) { return TimePoint(Milliseconds(millis)); }
+inline TimePoint fromEpochMillis(long long millis) {
+    return TimePoint(Milliseconds(millis));
+}
 
 } // namespace gp::agent

@@ -66,7 +66,7 @@ std::string buildAcknowledgment(const AcknowledgmentSpec& spec);
 
 /// One eb:Error of an eb:ErrorList (Service kEbxmlService, Action "MessageError").
 struct ErrorListItem {
-    std::string errorCode;   // e.g. ValueNotRecognized
+    std::string errorCode; // e.g. ValueNotRecognized
     std::string severity = "Error";
     std::string description; // e.g. "501319:Unknown eb:CPAId"
     std::string codeContext = std::string(kErrorCodeContext);

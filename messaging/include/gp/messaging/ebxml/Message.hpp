@@ -31,7 +31,7 @@ struct Message {
 struct HttpBody {
     std::string contentType; // the Content-Type header value
     std::string body;
-    std::string soapAction;  // urn:nhs:names:services:<service>/<interaction>
+    std::string soapAction; // urn:nhs:names:services:<service>/<interaction>
 };
 
 /// Builds the multipart/related body. The manifest lists the payload first, then each attachment,

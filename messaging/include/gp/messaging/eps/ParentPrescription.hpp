@@ -55,13 +55,13 @@ struct LineItem {
 };
 
 struct ParentPrescription {
-    std::string prescriptionId;    // short form, 20 characters, with check character
-    std::string prescriptionUuid;  // the prescription's long-form id (upper-case UUID)
+    std::string prescriptionId;   // short form, 20 characters, with check character
+    std::string prescriptionUuid; // the prescription's long-form id (upper-case UUID)
     Patient patient;
     Prescriber prescriber;
     Organisation organisation;
     TreatmentType treatmentType = TreatmentType::Acute;
-    std::string dispensingSitePreference = "P1"; // P1, P2 or P3
+    std::string dispensingSitePreference = "P1";  // P1, P2 or P3
     std::optional<std::string> nominatedPharmacy; // ODS code
     std::optional<int> repeatsAllowed;            // repeat dispensing only, 1..99
     std::optional<int> daysSupply;                // 1..366

@@ -29,9 +29,9 @@ struct ReplyError {
 
 struct SpineReply {
     ReplyKind kind = ReplyKind::Acknowledgment;
-    std::string refToMessageId;            // from the ebXML header or the app ack's messageRef
-    bool transportAcknowledged = false;    // an ebXML Acknowledgment was present
-    std::vector<ReplyError> errors;        // MessageError and SoapFault items
+    std::string refToMessageId;         // from the ebXML header or the app ack's messageRef
+    bool transportAcknowledged = false; // an ebXML Acknowledgment was present
+    std::vector<ReplyError> errors;     // MessageError and SoapFault items
     std::optional<hl7::ApplicationAck> applicationAck;
 
     /// A SOAP fault is retriable only when every code in it is 200, 206 or 208.

@@ -41,7 +41,7 @@ public:
 
     /// Text of the first node (element text or attribute value) the XPath selects.
     std::optional<std::string> text(const std::string& xpath,
-                                     const Namespaces& ns = spineNamespaces()) const;
+                                    const Namespaces& ns = spineNamespaces()) const;
     /// Text of every node the XPath selects, in document order.
     std::vector<std::string> texts(const std::string& xpath,
                                    const Namespaces& ns = spineNamespaces()) const;
