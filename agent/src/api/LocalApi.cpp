@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/NumberParser.h>
@@ -60,6 +61,11 @@ public:
         : m_deps(deps), m_settings(settings) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        // Poco writes a response's header and body separately; without TCP_NODELAY the body
+        // waits for the client's delayed ACK (about 40 ms) on every kept-alive exchange.
+        if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) {
+            impl->socket().setNoDelay(true);
+        }
         try {
             route(request, response);
         } catch (const std::exception& e) {

@@ -25,13 +25,7 @@ std::string sha256Hex(const std::string& bytes) {
 }
 
 /// A store with a varied history: 55 audit rows over every kind of event.
-struct History {
-    test::TempDir dir;
-    test::ManualClock clock;
-    test::SeededRandom random;
-    std::filesystem::path file = dir.file("agent.db");
-    std::unique_ptr<Store> store = openSqliteStore(file, clock);
-
+struct History : test::OpenStore {
     History() {
         for (int round = 0; round < 5; ++round) {
             const std::string acked = messaging::ids::newUuid(random);

@@ -1,4 +1,4 @@
-#include "TestDoubles.hpp"
+#include "StoreTestSupport.hpp"
 
 #include <gp/agent/dispatch/Dispatcher.hpp>
 #include <gp/messaging/ebxml/Envelope.hpp>
@@ -6,12 +6,9 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,31 +16,21 @@
 
 using namespace gp::agent;
 namespace hl7 = gp::messaging::hl7;
+using gp::test::stateName;
 
 namespace {
 
 /// A fresh SQLite store in its own directory, removed afterwards.
 class TempStore {
 public:
-    explicit TempStore(const Clock& clock) {
-        static int counter = 0;
-        m_dir =
-            std::filesystem::temp_directory_path() /
-            ("gp-dispatcher-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        std::filesystem::remove_all(m_dir);
-        std::filesystem::create_directories(m_dir);
-        m_store = openSqliteStore(m_dir / "agent.db", clock);
-    }
-    ~TempStore() {
-        m_store.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(m_dir, ignored);
-    }
+    explicit TempStore(const Clock& clock)
+        : m_store(openSqliteStore(m_dir.file("agent.db"), clock)) {}
     Store& operator*() { return *m_store; }
     Store* operator->() { return m_store.get(); }
 
 private:
-    std::filesystem::path m_dir;
+    // Declared first so that it outlives the store that has its file open.
+    gp::test::TempDir m_dir;
     std::unique_ptr<Store> m_store;
 };
 
@@ -224,12 +211,6 @@ struct Fixture {
         clock.set(*waiting.nextAttemptAt);
     }
 };
-
-/// Doctest would find the store's toString(MessageState) by ADL and fail to print it; compare
-/// names.
-std::string stateName(MessageState state) {
-    return std::string(toString(state));
-}
 
 const std::string kMessageId = "7A1C36C2-8D4B-4E83-A7E8-2C5D9B6F0A01";
 

@@ -1,4 +1,5 @@
-#include "TestDoubles.hpp"
+#include "FixedRandom.hpp"
+#include "SeededRandom.hpp"
 
 #include <gp/agent/dispatch/RetryPolicy.hpp>
 
@@ -11,18 +12,9 @@
 using gp::agent::Milliseconds;
 using gp::agent::RetryPolicy;
 using gp::agent::RetryPolicySettings;
+using gp::test::FixedRandom;
 
 namespace {
-
-/// Always returns the same value, to pin the edges of the interval.
-class FixedRandom final : public gp::messaging::ids::RandomSource {
-public:
-    explicit FixedRandom(std::uint64_t value) : m_value(value) {}
-    std::uint64_t nextU64() override { return m_value; }
-
-private:
-    std::uint64_t m_value;
-};
 
 RetryPolicy policy(long long base, long long cap) {
     return RetryPolicy(RetryPolicySettings{Milliseconds(base), Milliseconds(cap)});

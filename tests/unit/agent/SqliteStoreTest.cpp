@@ -18,13 +18,7 @@ using gp::test::makeMessage;
 
 namespace {
 
-struct Fixture {
-    test::TempDir dir;
-    test::ManualClock clock;
-    test::SeededRandom random;
-    std::filesystem::path file = dir.file("agent.db");
-    std::unique_ptr<Store> store = openSqliteStore(file, clock);
-
+struct Fixture : test::OpenStore {
     std::string newId() { return messaging::ids::newUuid(random); }
 
     std::string enqueueOne(Milliseconds persistFor = 1h, int maxAttempts = 0) {

@@ -41,6 +41,16 @@ private:
     std::filesystem::path m_path;
 };
 
+/// A SQLite store in a fresh directory, on a manual clock, with seeded ids. The members are
+/// built in this order because the file lives in the directory and the store reads the clock.
+struct OpenStore {
+    TempDir dir;
+    ManualClock clock;
+    SeededRandom random;
+    std::filesystem::path file = dir.file("agent.db");
+    std::unique_ptr<agent::Store> store = agent::openSqliteStore(file, clock);
+};
+
 inline agent::OutboundMessage makeMessage(const std::string& messageId, agent::TimePoint createdAt,
                                           agent::Milliseconds persistFor = std::chrono::hours(1),
                                           int maxAttempts = 0) {

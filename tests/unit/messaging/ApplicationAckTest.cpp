@@ -1,14 +1,15 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/hl7/ApplicationAck.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 using namespace gp::messaging::hl7;
 using gp::messaging::xml::parse;
+
+using gp::test::checkGolden;
+using gp::test::readGolden;
 
 namespace {
 
@@ -26,27 +27,6 @@ ApplicationAckSpec sampleSpec(AckTypeCode type, std::vector<AckDetail> details =
     spec.fromAsid = "567456789789";
     spec.toAsid = "200000001285";
     return spec;
-}
-
-std::string goldenPath(const std::string& name) {
-    return std::string(GP_GOLDEN_DIR) + "/" + name;
-}
-
-std::string readGolden(const std::string& name) {
-    std::ifstream in(goldenPath(name), std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "missing golden file " << name);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-// With GP_UPDATE_GOLDEN=1 the file is rewritten; the diff is then reviewed like any other.
-void checkGolden(const std::string& name, const std::string& actual) {
-    if (const char* update = std::getenv("GP_UPDATE_GOLDEN");
-        update && std::string(update) == "1") {
-        std::ofstream(goldenPath(name), std::ios::binary) << actual;
-    }
-    CHECK(actual == readGolden(name));
 }
 
 // doctest finds hl7::toString by argument lookup and cannot use it to print an AckTypeCode, so

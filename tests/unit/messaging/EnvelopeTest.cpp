@@ -1,30 +1,18 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/ebxml/Envelope.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace ebxml = gp::messaging::ebxml;
 namespace xml = gp::messaging::xml;
 
-namespace {
+using gp::test::checkGolden;
 
-// Reads a golden file; with GP_UPDATE_GOLDEN=1 in the environment, writes it first.
-std::string golden(const std::string& name, const std::string& actual) {
-    const std::string path = std::string(GP_GOLDEN_DIR) + "/" + name;
-    if (const char* update = std::getenv("GP_UPDATE_GOLDEN");
-        update && std::string(update) == "1") {
-        std::ofstream(path, std::ios::binary) << actual;
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+namespace {
 
 // 2026-03-15T06:51:08Z
 constexpr std::chrono::sys_seconds kTime{std::chrono::seconds{1'773'557'468}};
@@ -111,7 +99,7 @@ TEST_SUITE("messaging") {
 
     TEST_CASE("ebxml EPS envelope matches the golden file") {
         const std::string text = ebxml::buildEnvelope(epsHeader());
-        CHECK(text == golden("ebxml_eps_envelope.xml", text));
+        checkGolden("ebxml_eps_envelope.xml", text);
         auto doc = xml::parse(text);
         REQUIRE(doc.ok());
         CHECK(doc->text("//eb:AckRequested/@SOAP:actor") ==
@@ -127,7 +115,7 @@ TEST_SUITE("messaging") {
 
     TEST_CASE("ebxml GP2GP envelope matches the golden file") {
         const std::string text = ebxml::buildEnvelope(gp2gpHeader());
-        CHECK(text == golden("ebxml_gp2gp_envelope.xml", text));
+        checkGolden("ebxml_gp2gp_envelope.xml", text);
         auto doc = xml::parse(text);
         REQUIRE(doc.ok());
         CHECK(doc->text("//eb:AckRequested/@SOAP:actor") ==
@@ -300,7 +288,7 @@ TEST_SUITE("messaging") {
         spec.refToMessageId = "M1";
         spec.timestamp = kTime;
         const std::string text = ebxml::buildAcknowledgment(spec);
-        CHECK(text == golden("ebxml_acknowledgment.xml", text));
+        checkGolden("ebxml_acknowledgment.xml", text);
         auto doc = xml::parse(text);
         REQUIRE(doc.ok());
         CHECK(doc->text("//eb:MessageHeader/eb:Service") ==
@@ -330,7 +318,7 @@ TEST_SUITE("messaging") {
         spec.header.timestamp = kTime;
         spec.errors.push_back({"ValueNotRecognized", "Error", "501319:Unknown eb:CPAId & <more>"});
         const std::string text = ebxml::buildMessageError(spec);
-        CHECK(text == golden("ebxml_message_error.xml", text));
+        checkGolden("ebxml_message_error.xml", text);
         auto doc = xml::parse(text);
         REQUIRE(doc.ok());
         CHECK(doc->text("//eb:MessageHeader/eb:Action") ==
@@ -351,7 +339,7 @@ TEST_SUITE("messaging") {
         spec.errors.push_back(
             {"206", "Error", "Routing delivery failure", "urn:nhs:names:error:other"});
         const std::string text = ebxml::buildSoapFault(spec);
-        CHECK(text == golden("ebxml_soap_fault.xml", text));
+        checkGolden("ebxml_soap_fault.xml", text);
         auto doc = xml::parse(text);
         REQUIRE(doc.ok());
         CHECK(doc->text("/SOAP:Envelope/SOAP:Body/SOAP:Fault/faultcode") ==

@@ -1,3 +1,6 @@
+#include "FixedRandom.hpp"
+#include "SeededRandom.hpp"
+
 #include <gp/messaging/ids/Identifiers.hpp>
 
 #include <doctest/doctest.h>
@@ -6,32 +9,10 @@
 #include <stdexcept>
 
 using namespace gp::messaging::ids;
+using gp::test::FixedRandom;
+using gp::test::SeededRandom;
 
 namespace {
-
-// splitmix64, as in tests/support (which messaging_tests cannot include: it needs agent headers).
-class SplitMixRandom final : public RandomSource {
-public:
-    explicit SplitMixRandom(std::uint64_t seed) : m_state(seed) {}
-    std::uint64_t nextU64() override {
-        std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-
-private:
-    std::uint64_t m_state;
-};
-
-class ConstantRandom final : public RandomSource {
-public:
-    explicit ConstantRandom(std::uint64_t value) : m_value(value) {}
-    std::uint64_t nextU64() override { return m_value; }
-
-private:
-    std::uint64_t m_value;
-};
 
 std::string messageOf(const gp::Status& status) {
     return status.ok() ? std::string("ok") : status.error().message;
@@ -62,13 +43,13 @@ TEST_SUITE("messaging") {
     }
 
     TEST_CASE("newUuid makes upper-case version 4 UUIDs from the injected randomness") {
-        SplitMixRandom random(7);
+        SeededRandom random(7);
         const std::string uuid = newUuid(random);
         CHECK(isUpperCaseUuid(uuid));
         CHECK(uuid[14] == '4');
         CHECK(std::string("89AB").find(uuid[19]) != std::string::npos);
 
-        SplitMixRandom again(7);
+        SeededRandom again(7);
         CHECK(newUuid(again) == uuid);
 
         std::set<std::string> seen;
@@ -77,9 +58,9 @@ TEST_SUITE("messaging") {
         }
         CHECK(seen.size() == 100);
 
-        ConstantRandom zeros(0);
+        FixedRandom zeros(0);
         CHECK(newUuid(zeros) == "00000000-0000-4000-8000-000000000000");
-        ConstantRandom ones(~0ULL);
+        FixedRandom ones(~0ULL);
         CHECK(newUuid(ones) == "FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF");
     }
 
@@ -137,7 +118,7 @@ TEST_SUITE("messaging") {
 
     TEST_CASE(
         "newPrescriptionId pads the prescriber ODS code and ends with a right check character") {
-        SplitMixRandom random(42);
+        SeededRandom random(42);
         const std::string id = newPrescriptionId("A83008", random);
         CHECK(checkPrescriptionId(id).ok());
         CHECK(id.substr(7, 6) == "A83008");
@@ -146,12 +127,12 @@ TEST_SUITE("messaging") {
         CHECK(checkPrescriptionId(padded).ok());
         CHECK(padded.substr(7, 6) == "0FLE79");
 
-        ConstantRandom zeros(0);
+        FixedRandom zeros(0);
         const std::string fixed = newPrescriptionId("A83008", zeros);
         CHECK(fixed == std::string("000000-A83008-00000") +
                            prescriptionCheckCharacter("000000-A83008-00000"));
 
-        SplitMixRandom again(42);
+        SeededRandom again(42);
         CHECK(newPrescriptionId("A83008", again) == id);
 
         CHECK_THROWS_AS(newPrescriptionId("ABCDEFG", random), std::invalid_argument);

@@ -1,30 +1,18 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace ebxml = gp::messaging::ebxml;
 namespace xml = gp::messaging::xml;
 
-namespace {
+using gp::test::checkGolden;
 
-// Reads a golden file; with GP_UPDATE_GOLDEN=1 in the environment, writes it first.
-std::string golden(const std::string& name, const std::string& actual) {
-    const std::string path = std::string(GP_GOLDEN_DIR) + "/" + name;
-    if (const char* update = std::getenv("GP_UPDATE_GOLDEN");
-        update && std::string(update) == "1") {
-        std::ofstream(path, std::ios::binary) << actual;
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+namespace {
 
 constexpr std::chrono::sys_seconds kTime{std::chrono::seconds{1'773'557'468}};
 
@@ -82,7 +70,7 @@ TEST_SUITE("messaging") {
               "multipart/related; boundary=\"--=_MIME-Boundary\"; type=text/xml; "
               "start=ebXMLHeader@spine.nhs.uk");
         CHECK(http.soapAction == "urn:nhs:names:services:gp2gp/RCMR_IN030000UK06");
-        CHECK(http.body == golden("ebxml_gp2gp_message.txt", http.body));
+        checkGolden("ebxml_gp2gp_message.txt", http.body);
         CHECK(http.body.rfind("----=_MIME-Boundary\r\nContent-Id: <ebXMLHeader@spine.nhs.uk>\r\n"
                               "Content-Type: text/xml; charset=UTF-8\r\n",
                               0) == 0);

@@ -1,28 +1,16 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/mime/Multipart.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace mime = gp::messaging::mime;
 
-namespace {
+using gp::test::checkGolden;
 
-// Reads a golden file; with GP_UPDATE_GOLDEN=1 in the environment, writes it first.
-std::string golden(const std::string& name, const std::string& actual) {
-    const std::string path = std::string(GP_GOLDEN_DIR) + "/" + name;
-    if (const char* update = std::getenv("GP_UPDATE_GOLDEN");
-        update && std::string(update) == "1") {
-        std::ofstream(path, std::ios::binary) << actual;
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+namespace {
 
 std::string allBytes() {
     std::string bytes;
@@ -121,7 +109,7 @@ TEST_SUITE("messaging") {
 
     TEST_CASE("mime serialize matches the golden body") {
         const std::string body = mime::serialize(sampleMessage());
-        CHECK(body == golden("mime_three_parts.txt", body));
+        checkGolden("mime_three_parts.txt", body);
         // Every line break is CRLF.
         for (std::size_t i = 0; i < body.size(); ++i) {
             if (body[i] == '\n') {

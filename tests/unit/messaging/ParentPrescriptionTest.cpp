@@ -1,14 +1,14 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/eps/ParentPrescription.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 using namespace gp::messaging::eps;
 using gp::messaging::xml::parse;
+
+using gp::test::checkGolden;
 
 namespace {
 
@@ -41,24 +41,6 @@ ParentPrescription samplePrescription() {
 Hl7Wrapper sampleWrapper() {
     return Hl7Wrapper{"46183ABC-9FAD-4673-85DB-CE2CB6614732", at(2026, 3, 15, 6, 51, 9),
                       "200000001285", "567456789789"};
-}
-
-std::string goldenPath(const std::string& name) {
-    return std::string(GP_GOLDEN_DIR) + "/" + name;
-}
-
-// With GP_UPDATE_GOLDEN=1 the file is rewritten, so a deliberate change is one run away;
-// the diff is then reviewed like any other.
-void checkGolden(const std::string& name, const std::string& actual) {
-    if (const char* update = std::getenv("GP_UPDATE_GOLDEN");
-        update && std::string(update) == "1") {
-        std::ofstream(goldenPath(name), std::ios::binary) << actual;
-    }
-    std::ifstream in(goldenPath(name), std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "missing golden file " << name);
-    std::ostringstream expected;
-    expected << in.rdbuf();
-    CHECK(actual == expected.str());
 }
 
 std::vector<std::string> wheres(const std::vector<gp::Error>& errors) {

@@ -1,3 +1,5 @@
+#include "Golden.hpp"
+
 #include <gp/messaging/ebxml/Envelope.hpp>
 #include <gp/messaging/hl7/ApplicationAck.hpp>
 #include <gp/messaging/mime/Multipart.hpp>
@@ -5,14 +7,14 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace ebxml = gp::messaging::ebxml;
 namespace hl7 = gp::messaging::hl7;
 namespace mime = gp::messaging::mime;
 namespace spine = gp::messaging::spine;
+
+using gp::test::readGolden;
 
 namespace {
 
@@ -29,14 +31,6 @@ const std::string kOurMessageId = "3C2F7E1A-6B0D-4C59-9E2B-7D1E5C8A4F10";
 const std::string kSpineContentType =
     "multipart/related; boundary=\"--=_MIME-Boundary\"; charset=\"UTF-8\"; type=\"text/xml\"; "
     "start=\"<ebXMLHeader@spine.nhs.uk>\"";
-
-std::string readGolden(const std::string& name) {
-    std::ifstream in(std::string(GP_GOLDEN_DIR) + "/" + name, std::ios::binary);
-    REQUIRE(in.good());
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
 
 ebxml::AcknowledgmentSpec ackSpec() {
     ebxml::AcknowledgmentSpec spec;

@@ -1,11 +1,12 @@
 #pragma once
 
-// Test doubles and request builders for spine-mock's tests. tests/support/TestDoubles.hpp is
-// built on the agent's Clock, which spine-mock must not depend on, hence these.
+// Test doubles and request builders for spine-mock's tests. tests/support/TestDoubles.hpp's
+// ManualClock is built on the agent's Clock, which spine-mock must not depend on, hence this one.
+
+#include "SeededRandom.hpp"
 
 #include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/eps/ParentPrescription.hpp>
-#include <gp/messaging/ids/RandomSource.hpp>
 #include <gp/mock/Clock.hpp>
 #include <gp/mock/MockConfig.hpp>
 #include <gp/mock/MockExchange.hpp>
@@ -16,7 +17,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,19 +33,8 @@ private:
     std::atomic<long long> m_millis;
 };
 
-class SeededRandom final : public messaging::ids::RandomSource {
-public:
-    explicit SeededRandom(std::uint64_t seed = 42) : m_state(seed) {}
-    std::uint64_t nextU64() override {
-        std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-
-private:
-    std::uint64_t m_state;
-};
+// The shared seeded source, under the name the spine-mock tests already use.
+using gp::test::SeededRandom;
 
 /// Records every wait and returns at once, so fault tests never sleep.
 class RecordingWaiter final : public Waiter {
