@@ -13,9 +13,13 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -37,6 +41,15 @@ Commands:
   audit list [--after N] [--limit N]
                                 audit rows after sequence number N (default 0, limit 100)
   audit verify                  recompute the audit hash chain from the database file
+  gp2gp request NHS_NUMBER FROM_ODS
+                                ask practice FROM_ODS for a patient's record (GP2GP)
+  gp2gp show CONVERSATION_ID [--follow]
+                                a transfer's state, parts and history; --follow draws a progress
+                                bar until the transfer ends
+  gp2gp list [--state S]        transfers, newest first, optionally in one state only
+  gp2gp ack CONVERSATION_ID (--accept | --reject CODE)
+                                accept a received record, or reject it with a NACK code
+                                (gp2gp.autoAck=false)
   --json                        (any command) print the agent's JSON as is
 
 The configuration defaults to /etc/gp-agent/agent.properties: gp-agentctl reads the agent's own
@@ -218,6 +231,164 @@ int auditVerify(const Context& ctx) {
     return kFailed;
 }
 
+// "[#####.....] 5/10 parts, 12.3/30.0 MB": bytes drive the bar when they are known.
+std::string progressBar(const Object::Ptr& transfer) {
+    const auto number = [&](const std::string& key) -> double {
+        if (!transfer->has(key) || transfer->isNull(key)) {
+            return 0;
+        }
+        return transfer->getValue<double>(key);
+    };
+    const double partsExpected = number("partsExpected");
+    const double partsDone = number(transfer->has("partsSent") ? "partsSent" : "partsReceived");
+    const double bytesExpected = number("bytesExpected");
+    const double bytesDone = number("bytesDone");
+    double fraction = 0;
+    if (bytesExpected > 0) {
+        fraction = bytesDone / bytesExpected;
+    } else if (partsExpected > 0) {
+        fraction = partsDone / partsExpected;
+    }
+    fraction = std::min(1.0, std::max(0.0, fraction));
+    constexpr int kWidth = 10;
+    const int filled = static_cast<int>(fraction * kWidth + 0.5);
+    char figures[96];
+    std::snprintf(figures, sizeof figures, "] %d/%d parts, %.1f/%.1f MB",
+                  static_cast<int>(partsDone), static_cast<int>(partsExpected), bytesDone / 1e6,
+                  bytesExpected / 1e6);
+    return "[" + std::string(static_cast<std::size_t>(filled), '#') +
+           std::string(static_cast<std::size_t>(kWidth - filled), '.') + figures;
+}
+
+bool transferEnded(const std::string& state) {
+    return state == "closed" || state == "failed" || state == "awaiting-ack";
+}
+
+int gp2gpRequest(const Context& ctx, const std::string& nhsNumber, const std::string& fromOds) {
+    Object::Ptr body = new Object;
+    body->set("nhsNumber", nhsNumber);
+    body->set("fromOdsCode", fromOds);
+    std::ostringstream json;
+    body->stringify(json);
+    auto reply = clientFor(ctx.settings).post("/v1/gp2gp/requests", json.str());
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto accepted = parseObject(reply.body);
+    std::cout << "requested: transfer " << textOf(accepted, "conversationId") << " from " << fromOds
+              << "\n";
+    return kOk;
+}
+
+void printTransfer(const Object::Ptr& transfer) {
+    std::cout << "transfer     " << textOf(transfer, "conversationId") << "\n"
+              << "role         " << textOf(transfer, "role") << "\n"
+              << "state        " << textOf(transfer, "state") << "\n"
+              << "other side   " << textOf(transfer, "remoteOds") << "\n"
+              << "progress     " << progressBar(transfer) << "\n"
+              << "deadline     " << textOf(transfer, "deadline") << "\n"
+              << "created      " << textOf(transfer, "createdAt") << "\n"
+              << "updated      " << textOf(transfer, "updatedAt") << "\n";
+    if (textOf(transfer, "errorCode") != "-" || textOf(transfer, "errorText") != "-") {
+        std::cout << "error        " << textOf(transfer, "errorCode") << ": "
+                  << textOf(transfer, "errorText") << "\n";
+    }
+    auto parts = transfer->getArray("parts");
+    if (parts && parts->size() > 0) {
+        std::cout << "parts:\n";
+        for (std::size_t i = 0; i < parts->size(); ++i) {
+            auto part = parts->getObject(static_cast<unsigned>(i));
+            std::cout << "  " << textOf(part, "kind") << "  " << textOf(part, "state") << "  "
+                      << textOf(part, "expectedBytes") << " bytes  " << textOf(part, "filename")
+                      << "\n";
+        }
+    }
+    auto history = transfer->getArray("history");
+    if (history && history->size() > 0) {
+        std::cout << "history:\n";
+        for (std::size_t i = 0; i < history->size(); ++i) {
+            auto row = history->getObject(static_cast<unsigned>(i));
+            std::cout << "  " << textOf(row, "at") << "  " << textOf(row, "event") << "  "
+                      << textOf(row, "detail") << "\n";
+        }
+    }
+}
+
+int gp2gpShow(const Context& ctx, const std::string& conversationId, bool follow) {
+    const std::string path = "/v1/gp2gp/transfers/" + conversationId;
+    if (!follow || ctx.json) {
+        int exitCode = kOk;
+        auto fetched = fetch(ctx, path, exitCode);
+        if (fetched) {
+            printTransfer(*fetched);
+        }
+        return exitCode;
+    }
+    for (;;) {
+        int exitCode = kOk;
+        auto fetched = fetch(ctx, path, exitCode);
+        if (!fetched) {
+            return exitCode;
+        }
+        const std::string state = textOf(*fetched, "state");
+        if (transferEnded(state)) {
+            std::cout << "\r\033[K";
+            printTransfer(*fetched);
+            return state == "failed" ? kFailed : kOk;
+        }
+        // Redrawn in place: one line that fills up while the documents move.
+        std::cout << "\r\033[K" << progressBar(*fetched) << "  " << state << std::flush;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+int gp2gpList(const Context& ctx, const std::string& state) {
+    int exitCode = kOk;
+    auto fetched =
+        fetch(ctx, "/v1/gp2gp/transfers" + (state.empty() ? "" : "?state=" + state), exitCode);
+    if (!fetched) {
+        return exitCode;
+    }
+    auto transfers = (*fetched)->getArray("transfers");
+    for (std::size_t i = 0; transfers && i < transfers->size(); ++i) {
+        auto transfer = transfers->getObject(static_cast<unsigned>(i));
+        std::cout << textOf(transfer, "conversationId") << "  " << textOf(transfer, "role") << "  "
+                  << textOf(transfer, "state") << "  " << textOf(transfer, "remoteOds") << "  "
+                  << progressBar(transfer) << "  " << textOf(transfer, "updatedAt") << "\n";
+    }
+    return kOk;
+}
+
+int gp2gpAck(const Context& ctx, const std::string& conversationId, bool accept,
+             const std::string& reasonCode) {
+    Object::Ptr body = new Object;
+    if (accept) {
+        body->set("accepted", true);
+    } else {
+        body->set("reasonCode", reasonCode);
+    }
+    std::ostringstream json;
+    body->stringify(json);
+    auto reply =
+        clientFor(ctx.settings).post("/v1/gp2gp/transfers/" + conversationId + "/ack", json.str());
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    std::cout << (accept ? "accepted" : "rejected") << ": transfer " << conversationId << ", state "
+              << textOf(parseObject(reply.body), "state") << "\n";
+    return kOk;
+}
+
 std::optional<gp::agent::AgentSettings> loadConfig(const std::string& path) {
     try {
         Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
@@ -289,6 +460,31 @@ int main(int argc, char** argv) {
                 }
             }
             return auditList(ctx, after, limit);
+        }
+        if (command == "gp2gp" && args.size() == 4 && args[1] == "request") {
+            return gp2gpRequest(ctx, args[2], args[3]);
+        }
+        if (command == "gp2gp" && args.size() >= 3 && args[1] == "show") {
+            const bool follow = args.size() == 4 && args[3] == "--follow";
+            if (args.size() == 3 || follow) {
+                return gp2gpShow(ctx, args[2], follow);
+            }
+        }
+        if (command == "gp2gp" && args.size() >= 2 && args[1] == "list") {
+            if (args.size() == 2) {
+                return gp2gpList(ctx, "");
+            }
+            if (args.size() == 4 && args[2] == "--state") {
+                return gp2gpList(ctx, args[3]);
+            }
+        }
+        if (command == "gp2gp" && args.size() >= 4 && args[1] == "ack") {
+            if (args.size() == 4 && args[3] == "--accept") {
+                return gp2gpAck(ctx, args[2], true, "");
+            }
+            if (args.size() == 5 && args[3] == "--reject") {
+                return gp2gpAck(ctx, args[2], false, args[4]);
+            }
         }
     } catch (const Poco::Exception& e) {
         std::cerr << "gp-agentctl: cannot reach the agent: " << e.displayText() << "\n";

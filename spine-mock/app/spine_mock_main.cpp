@@ -1,5 +1,5 @@
-// spine-mock: a stand-in for the NHS Spine's EPS reliable messaging endpoint, for suppliers'
-// tests. See docs/spine-mock.md.
+// spine-mock: a stand-in for the NHS Spine (EPS reliable messaging, GP2GP forwarding between
+// practices, route lookup) for suppliers' tests. See docs/spine-mock.md.
 
 #include <gp/mock/Clock.hpp>
 #include <gp/mock/MockConfig.hpp>
@@ -79,6 +79,7 @@ protected:
             service.emplace(*config, clock, random, waiter);
             server.emplace(*service, waiter);
             server->start();
+            service->forwarder().start();
         } catch (const Poco::Exception& error) {
             log.fatal("cannot start: " + error.displayText());
             return EXIT_OSERR;
@@ -89,6 +90,7 @@ protected:
         if (auto written = gp::mock::writePortsFile(config->stateDir, server->port()); !written) {
             log.fatal("cannot write ports.json: " + written.error().describe());
             server->stop();
+            service->forwarder().stop();
             return EXIT_CANTCREAT;
         }
         log.information("listening on %s:%hu, state in %s", config->bind, server->port(),
@@ -97,6 +99,7 @@ protected:
         waitForTerminationRequest();
         log.information("stopping");
         server->stop();
+        service->forwarder().stop();
         return EXIT_OK;
     }
 
@@ -106,7 +109,7 @@ private:
         Poco::Util::HelpFormatter help(options());
         help.setCommand(commandName());
         help.setUsage("--config FILE | --port N --state-dir DIR");
-        help.setHeader("A stand-in for the NHS Spine's EPS reliable messaging endpoint.");
+        help.setHeader("A stand-in for the NHS Spine: EPS, GP2GP forwarding and route lookup.");
         std::ostringstream keys;
         keys << "Configuration keys (flags override the file):\n";
         for (const auto& key : gp::mock::configKeys()) {

@@ -17,10 +17,10 @@ std::vector<FaultRule> FaultPlan::list() const {
     return m_rules;
 }
 
-std::optional<Fault> FaultPlan::take(std::string_view interaction) {
+std::optional<Fault> FaultPlan::take(std::string_view interaction, Leg leg) {
     std::lock_guard lock(m_mutex);
     for (auto rule = m_rules.begin(); rule != m_rules.end(); ++rule) {
-        if (rule->interaction != "*" && rule->interaction != interaction) {
+        if (rule->leg != leg || (rule->interaction != "*" && rule->interaction != interaction)) {
             continue;
         }
         Fault fault = rule->fault;

@@ -71,13 +71,27 @@ Result<std::string> stringField(const Object& object, const std::string& name,
     return text;
 }
 
-Result<Fault> parseFault(const Object& object, const std::string& prefix) {
+Result<Fault> parseFault(const Object& object, const std::string& prefix, Leg leg) {
     const auto type = stringField(object, "type", prefix + "type", true);
     if (!type) {
         return type.error();
     }
     Fault fault;
     const std::string& kind = *type;
+    if (leg == Leg::Forward) {
+        if (kind != "http" && kind != "reset" && kind != "lostReply" && kind != "duplicate") {
+            return failure(prefix + "type",
+                           "must be one of http, reset, lostReply, duplicate when leg is forward");
+        }
+        if (kind == "lostReply") {
+            fault.type = Fault::Type::LostReply;
+            return fault;
+        }
+        if (kind == "duplicate") {
+            fault.type = Fault::Type::Duplicate;
+            return fault;
+        }
+    }
     if (kind == "http") {
         fault.type = Fault::Type::Http;
         const auto status = intField(object, "status", prefix + "status", 100, 599);
@@ -170,6 +184,15 @@ Result<FaultRule> parseRuleObject(const Poco::Dynamic::Var& var, const std::stri
                        "must be an interaction id such as PORX_IN020101SM31, or *");
     }
     rule.interaction = *interaction;
+    const auto leg = stringField(object, "leg", prefix + "leg", false);
+    if (!leg) {
+        return leg.error();
+    }
+    if (*leg == "forward") {
+        rule.leg = Leg::Forward;
+    } else if (!leg->empty() && *leg != "inbound") {
+        return failure(prefix + "leg", "must be inbound or forward");
+    }
     if (object.has("times")) {
         const auto times = intField(object, "times", prefix + "times", 1, kMaxTimes);
         if (!times) {
@@ -184,7 +207,7 @@ Result<FaultRule> parseRuleObject(const Poco::Dynamic::Var& var, const std::stri
     if (!isObject(fault)) {
         return failure(prefix + "fault", "must be a JSON object");
     }
-    auto parsed = parseFault(*fault.extract<Object::Ptr>(), prefix + "fault.");
+    auto parsed = parseFault(*fault.extract<Object::Ptr>(), prefix + "fault.", rule.leg);
     if (!parsed) {
         return parsed.error();
     }
@@ -217,8 +240,16 @@ std::string_view toString(Fault::Type type) {
         return "hang";
     case Fault::Type::Delay:
         return "delay";
+    case Fault::Type::LostReply:
+        return "lostReply";
+    case Fault::Type::Duplicate:
+        return "duplicate";
     }
     return "unknown";
+}
+
+std::string_view toString(Leg leg) {
+    return leg == Leg::Forward ? "forward" : "inbound";
 }
 
 Result<FaultRule> parseFaultRule(std::string_view json) {
@@ -276,6 +307,8 @@ std::string toJson(const FaultRule& rule) {
         fault->set("description", rule.fault.description);
         break;
     case Fault::Type::Reset:
+    case Fault::Type::LostReply:
+    case Fault::Type::Duplicate:
         break;
     case Fault::Type::Hang:
         fault->set("seconds", rule.fault.seconds);
@@ -287,6 +320,9 @@ std::string toJson(const FaultRule& rule) {
     Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     object.set("interaction", rule.interaction);
     object.set("times", rule.times);
+    if (rule.leg == Leg::Forward) {
+        object.set("leg", std::string(toString(rule.leg)));
+    }
     object.set("fault", fault);
     std::ostringstream out;
     object.stringify(out);

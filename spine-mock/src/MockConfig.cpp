@@ -1,3 +1,4 @@
+#include <gp/mock/Gp2gpInteractions.hpp>
 #include <gp/mock/MockConfig.hpp>
 
 #include <Poco/Exception.h>
@@ -62,7 +63,54 @@ const ConfigKey& declared(std::string_view name) {
     throw std::logic_error("undeclared configuration key " + std::string(name));
 }
 
+constexpr std::string_view kPersistPrefix = "mock.gp2gp.persistDuration.";
+
+// Every key under `prefix` that holds a value, however deep: "mock.gp2gp.retries" as well as
+// "mock.port", so that a misspelt nested key is warned about too.
+void collectKeys(const Poco::Util::AbstractConfiguration& config, const std::string& prefix,
+                 std::vector<std::string>& found) {
+    Poco::Util::AbstractConfiguration::Keys children;
+    config.keys(prefix, children);
+    for (const auto& child : children) {
+        const std::string full = prefix + "." + child;
+        if (config.has(full)) {
+            found.push_back(full);
+        }
+        collectKeys(config, full, found);
+    }
+}
+
+bool isDeclared(std::string_view name) {
+    if (name.rfind(kPersistPrefix, 0) == 0) {
+        return findGp2gpInteraction(name.substr(kPersistPrefix.size())) != nullptr;
+    }
+    return std::any_of(configKeys().begin(), configKeys().end(),
+                       [&](const ConfigKey& key) { return key.name == name; });
+}
+
+Result<IsoDuration> durationValue(const Poco::Util::AbstractConfiguration& config,
+                                  std::string_view name, std::string_view fallback) {
+    const std::string key(name);
+    return parseIsoDuration(trim(config.getString(key, std::string(fallback))), key);
+}
+
 } // namespace
+
+std::map<std::string, IsoDuration, std::less<>> MockConfig::defaultPersistDurations() {
+    std::map<std::string, IsoDuration, std::less<>> durations;
+    for (const auto& interaction : gp2gpInteractions()) {
+        // The table's texts are ours and valid; value() throwing here would be a bug.
+        durations.emplace(std::string(interaction.id),
+                          parseIsoDuration(interaction.defaultPersistDuration, "table").value());
+    }
+    return durations;
+}
+
+std::chrono::milliseconds MockConfig::persistDuration(std::string_view interaction) const {
+    const auto found = gp2gpPersistDurations.find(interaction);
+    return found == gp2gpPersistDurations.end() ? std::chrono::milliseconds(0)
+                                                : found->second.value;
+}
 
 const std::vector<ConfigKey>& configKeys() {
     static const std::vector<ConfigKey> keys = {
@@ -79,19 +127,30 @@ const std::vector<ConfigKey>& configKeys() {
          "JSON file with an array of fault rules loaded at start"},
         {"mock.logLevel", KeyType::LogLevel, "information",
          "fatal, critical, error, warning, notice, information, debug or trace"},
+        {"mock.asid", KeyType::String, "990101234567", "Spine's ASID, published in the EPS route"},
+        {"mock.registry", KeyType::Path, "",
+         "JSON file with an array of practices registered at start (as POST /_admin/practices)"},
+        {"mock.gp2gp.retries", KeyType::Count, "2", "nhsMHSRetries published for GP2GP routes"},
+        {"mock.gp2gp.retryInterval", KeyType::Duration, "PT1M",
+         "nhsMHSRetryInterval published for GP2GP routes"},
+        {"mock.gp2gp.persistDuration.<interaction>", KeyType::Duration, "",
+         "nhsMHSPersistDuration of one GP2GP interaction (defaults: RCMR PT4H10M, COPC PT7H, "
+         "MCCI PT4M); also how long the forwarder keeps trying"},
+        {"mock.forwardRetryDelay", KeyType::Duration, "PT1S",
+         "first wait before the forwarder retries a delivery to a practice; doubles each time"},
+        {"mock.forwardMaxDelay", KeyType::Duration, "PT30S", "longest wait between deliveries"},
+        {"mock.forwardTimeout", KeyType::Duration, "PT30S",
+         "how long one delivery to a practice may take before it counts as failed"},
     };
     return keys;
 }
 
 Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfiguration& config,
                                                  std::vector<std::string>& warnings) {
-    Poco::Util::AbstractConfiguration::Keys present;
-    config.keys("mock", present);
-    for (const auto& name : present) {
-        const std::string full = "mock." + name;
-        const bool known = std::any_of(configKeys().begin(), configKeys().end(),
-                                       [&](const ConfigKey& key) { return key.name == full; });
-        if (!known) {
+    std::vector<std::string> present;
+    collectKeys(config, "mock", present);
+    for (const auto& full : present) {
+        if (!isDeclared(full)) {
             warnings.push_back("unknown configuration key " + full + " is ignored");
         }
     }
@@ -139,6 +198,56 @@ Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfi
         Poco::Logger::parseLevel(result.logLevel);
     } catch (const Poco::Exception&) {
         return failure("mock.logLevel", "unknown level '" + result.logLevel + "'");
+    }
+
+    result.asid = value(config, declared("mock.asid"));
+    if (result.asid.empty() || !std::all_of(result.asid.begin(), result.asid.end(),
+                                            [](char c) { return c >= '0' && c <= '9'; })) {
+        return failure("mock.asid", "must be digits, not '" + result.asid + "'");
+    }
+    result.registryFile = value(config, declared("mock.registry"));
+
+    const std::string retries = value(config, declared("mock.gp2gp.retries"));
+    int count = 0;
+    const auto [retriesEnd, retriesError] =
+        std::from_chars(retries.data(), retries.data() + retries.size(), count);
+    if (retriesError != std::errc() || retriesEnd != retries.data() + retries.size() || count < 0 ||
+        count > 100) {
+        return failure("mock.gp2gp.retries",
+                       "must be a whole number from 0 to 100, not '" + retries + "'");
+    }
+    result.gp2gpRetries = count;
+
+    struct DurationKey {
+        std::string_view name;
+        IsoDuration* target;
+    };
+    for (const auto& [name, target] :
+         {DurationKey{"mock.gp2gp.retryInterval", &result.gp2gpRetryInterval},
+          DurationKey{"mock.forwardRetryDelay", &result.forwardRetryDelay},
+          DurationKey{"mock.forwardMaxDelay", &result.forwardMaxDelay},
+          DurationKey{"mock.forwardTimeout", &result.forwardTimeout}}) {
+        auto duration = durationValue(config, name, declared(name).defaultValue);
+        if (!duration) {
+            return duration.error();
+        }
+        *target = std::move(*duration);
+    }
+    if (result.forwardRetryDelay.value.count() <= 0 || result.forwardTimeout.value.count() <= 0) {
+        return failure(result.forwardTimeout.value.count() <= 0 ? "mock.forwardTimeout"
+                                                                : "mock.forwardRetryDelay",
+                       "must be longer than zero");
+    }
+    if (result.forwardMaxDelay.value < result.forwardRetryDelay.value) {
+        return failure("mock.forwardMaxDelay", "must not be shorter than mock.forwardRetryDelay");
+    }
+    for (auto& [interaction, duration] : result.gp2gpPersistDurations) {
+        const std::string key = std::string(kPersistPrefix) + interaction;
+        auto configured = durationValue(config, key, duration.text);
+        if (!configured) {
+            return configured.error();
+        }
+        duration = std::move(*configured);
     }
     return result;
 }

@@ -34,6 +34,82 @@ CREATE TABLE IF NOT EXISTS prescriptions (
 );
 )sql";
 
+// Version 1 added GP2GP forwarding. A database written before it has user_version 0 and the
+// tables above; the journal gains two columns and the new tables are created.
+constexpr const char* kVersion1 = R"sql(
+ALTER TABLE journal ADD COLUMN leg TEXT NOT NULL DEFAULT '';
+ALTER TABLE journal ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
+CREATE TABLE practices (
+    ods_code    TEXT PRIMARY KEY,
+    party_key   TEXT NOT NULL UNIQUE,
+    asid        TEXT NOT NULL,
+    inbound_url TEXT NOT NULL
+);
+CREATE TABLE forwards (
+    sequence          INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id        TEXT NOT NULL UNIQUE,
+    interaction       TEXT NOT NULL,
+    conversation_id   TEXT NOT NULL,
+    sender            TEXT NOT NULL,
+    recipient         TEXT NOT NULL,
+    content_type      TEXT NOT NULL,
+    soap_action       TEXT NOT NULL,
+    body              BLOB NOT NULL,
+    ack_status        INTEGER NOT NULL,
+    ack_content_type  TEXT NOT NULL,
+    ack_body          BLOB NOT NULL,
+    state             TEXT NOT NULL,
+    attempts          INTEGER NOT NULL,
+    deliveries        INTEGER NOT NULL,
+    accepted_at       INTEGER NOT NULL,
+    next_attempt_at   INTEGER NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    last_result       TEXT NOT NULL
+);
+CREATE INDEX forwards_by_state ON forwards (state, sequence);
+PRAGMA user_version = 1;
+)sql";
+
+constexpr const char* kForwardColumns =
+    "sequence, message_id, interaction, conversation_id, sender, recipient, content_type, "
+    "soap_action, state, attempts, deliveries, accepted_at, next_attempt_at, expires_at, "
+    "last_result";
+
+ForwardRecord readForward(const SqliteStatement& row) {
+    ForwardRecord record;
+    record.sequence = row.integer(0);
+    record.messageId = row.text(1);
+    record.interaction = row.text(2);
+    record.conversationId = row.text(3);
+    record.sender = row.text(4);
+    record.recipient = row.text(5);
+    record.contentType = row.text(6);
+    record.soapAction = row.text(7);
+    record.state = row.text(8);
+    record.attempts = static_cast<int>(row.integer(9));
+    record.deliveries = static_cast<int>(row.integer(10));
+    record.acceptedAt = row.integer(11);
+    record.nextAttemptAt = row.integer(12);
+    record.expiresAt = row.integer(13);
+    record.lastResult = row.text(14);
+    return record;
+}
+
+Practice readPractice(const SqliteStatement& row) {
+    return Practice{row.text(0), row.text(1), row.text(2), row.text(3)};
+}
+
+Result<std::optional<Practice>> onePractice(SqliteStatement& query) {
+    auto row = query.step();
+    if (!row) {
+        return row.error();
+    }
+    if (!*row) {
+        return std::optional<Practice>();
+    }
+    return std::optional<Practice>(readPractice(query));
+}
+
 } // namespace
 
 MockStore::MockStore(const std::string& stateDir) {
@@ -46,18 +122,49 @@ MockStore::MockStore(const std::string& stateDir) {
                                      status.error().message);
         }
     }
+    if (auto migrated = migrate(); !migrated) {
+        throw std::runtime_error("cannot upgrade the database in " + stateDir + ": " +
+                                 migrated.error().message);
+    }
 }
 
 MockStore::~MockStore() = default;
 
+Status MockStore::migrate() {
+    auto version = m_db->prepare("PRAGMA user_version");
+    auto row = version.step();
+    if (!row) {
+        return row.error();
+    }
+    if (*row && version.integer(0) >= 1) {
+        return success();
+    }
+    return inTransaction([&] { return m_db->exec(kVersion1); });
+}
+
+template <typename Work>
+Status MockStore::inTransaction(Work work) {
+    if (auto begun = m_db->exec("BEGIN IMMEDIATE"); !begun) {
+        return begun;
+    }
+    if (Status done = work(); !done) {
+        (void)m_db->exec("ROLLBACK");
+        return done;
+    }
+    return m_db->exec("COMMIT");
+}
+
 Status MockStore::insertJournal(const JournalEntry& entry) {
-    auto statement = m_db->prepare("INSERT INTO journal (message_id, interaction, outcome, "
-                                   "reply_code, received_at) VALUES (?, ?, ?, ?, ?)");
+    auto statement =
+        m_db->prepare("INSERT INTO journal (message_id, interaction, outcome, reply_code, "
+                      "received_at, leg, recipient) VALUES (?, ?, ?, ?, ?, ?, ?)");
     return statement.bind(1, entry.messageId)
         .bind(2, entry.interaction)
         .bind(3, entry.outcome)
         .bind(4, entry.replyCode)
         .bind(5, entry.receivedAt)
+        .bind(6, entry.leg)
+        .bind(7, entry.recipient)
         .run();
 }
 
@@ -69,10 +176,7 @@ Status MockStore::appendJournal(const JournalEntry& entry) {
 Status MockStore::recordProcessed(const JournalEntry& entry, const StoredReply& reply,
                                   const std::optional<std::string>& acceptedPrescriptionId) {
     std::lock_guard lock(m_mutex);
-    if (auto begun = m_db->exec("BEGIN IMMEDIATE"); !begun) {
-        return begun;
-    }
-    auto work = [&]() -> Status {
+    return inTransaction([&]() -> Status {
         auto insertReply = m_db->prepare("INSERT INTO replies (message_id, status, content_type, "
                                          "body, reply_code) VALUES (?, ?, ?, ?, ?)");
         auto stored = insertReply.bind(1, entry.messageId)
@@ -94,12 +198,7 @@ Status MockStore::recordProcessed(const JournalEntry& entry, const StoredReply& 
             }
         }
         return insertJournal(entry);
-    };
-    if (auto done = work(); !done) {
-        (void)m_db->exec("ROLLBACK");
-        return done;
-    }
-    return m_db->exec("COMMIT");
+    });
 }
 
 Result<std::optional<StoredReply>> MockStore::findReply(const std::string& messageId) {
@@ -140,11 +239,11 @@ MockStore::prescriptionAcceptedBy(const std::string& prescriptionId) {
 Result<std::vector<JournalEntry>> MockStore::journal(const std::string& messageId) {
     std::lock_guard lock(m_mutex);
     auto query = m_db->prepare(
-        messageId.empty()
-            ? "SELECT sequence, message_id, interaction, outcome, reply_code, received_at "
-              "FROM journal ORDER BY sequence"
-            : "SELECT sequence, message_id, interaction, outcome, reply_code, received_at "
-              "FROM journal WHERE message_id = ? ORDER BY sequence");
+        messageId.empty() ? "SELECT sequence, message_id, interaction, outcome, reply_code, "
+                            "received_at, leg, recipient FROM journal ORDER BY sequence"
+                          : "SELECT sequence, message_id, interaction, outcome, reply_code, "
+                            "received_at, leg, recipient FROM journal WHERE message_id = ? "
+                            "ORDER BY sequence");
     if (!messageId.empty()) {
         query.bind(1, messageId);
     }
@@ -158,9 +257,189 @@ Result<std::vector<JournalEntry>> MockStore::journal(const std::string& messageI
             break;
         }
         entries.push_back(JournalEntry{query.integer(0), query.text(1), query.text(2),
-                                       query.text(3), query.text(4), query.text(5)});
+                                       query.text(3), query.text(4), query.text(5), query.text(6),
+                                       query.text(7)});
     }
     return entries;
+}
+
+Result<bool> MockStore::upsertPractice(const Practice& practice) {
+    std::lock_guard lock(m_mutex);
+    auto owner = m_db->prepare("SELECT ods_code FROM practices WHERE party_key = ?");
+    owner.bind(1, practice.partyKey);
+    auto owned = owner.step();
+    if (!owned) {
+        return owned.error();
+    }
+    if (*owned && owner.text(0) != practice.odsCode) {
+        return failure("partyKey", "is already registered for " + owner.text(0));
+    }
+    auto existing = m_db->prepare("SELECT 1 FROM practices WHERE ods_code = ?");
+    existing.bind(1, practice.odsCode);
+    auto found = existing.step();
+    if (!found) {
+        return found.error();
+    }
+    auto upsert = m_db->prepare(
+        "INSERT INTO practices (ods_code, party_key, asid, inbound_url) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (ods_code) DO UPDATE SET party_key = excluded.party_key, "
+        "asid = excluded.asid, inbound_url = excluded.inbound_url");
+    auto stored = upsert.bind(1, practice.odsCode)
+                      .bind(2, practice.partyKey)
+                      .bind(3, practice.asid)
+                      .bind(4, practice.inboundUrl)
+                      .run();
+    if (!stored) {
+        return stored.error();
+    }
+    return !*found;
+}
+
+Result<std::vector<Practice>> MockStore::practices() {
+    std::lock_guard lock(m_mutex);
+    auto query = m_db->prepare(
+        "SELECT ods_code, party_key, asid, inbound_url FROM practices ORDER BY ods_code");
+    std::vector<Practice> all;
+    while (true) {
+        auto row = query.step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return all;
+        }
+        all.push_back(readPractice(query));
+    }
+}
+
+Result<std::optional<Practice>> MockStore::practiceByOds(const std::string& odsCode) {
+    std::lock_guard lock(m_mutex);
+    auto query = m_db->prepare(
+        "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE ods_code = ?");
+    query.bind(1, odsCode);
+    return onePractice(query);
+}
+
+Result<std::optional<Practice>> MockStore::practiceByPartyKey(const std::string& partyKey) {
+    std::lock_guard lock(m_mutex);
+    auto query = m_db->prepare(
+        "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE party_key = ?");
+    query.bind(1, partyKey);
+    return onePractice(query);
+}
+
+Status MockStore::recordAccepted(const JournalEntry& entry, const ForwardRecord& forward,
+                                 const StoredReply& ack) {
+    std::lock_guard lock(m_mutex);
+    return inTransaction([&]() -> Status {
+        auto insert = m_db->prepare(
+            "INSERT INTO forwards (message_id, interaction, conversation_id, sender, recipient, "
+            "content_type, soap_action, body, ack_status, ack_content_type, ack_body, state, "
+            "attempts, deliveries, accepted_at, next_attempt_at, expires_at, last_result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        auto stored = insert.bind(1, forward.messageId)
+                          .bind(2, forward.interaction)
+                          .bind(3, forward.conversationId)
+                          .bind(4, forward.sender)
+                          .bind(5, forward.recipient)
+                          .bind(6, forward.contentType)
+                          .bind(7, forward.soapAction)
+                          .bindBlob(8, forward.body)
+                          .bind(9, std::int64_t{ack.status})
+                          .bind(10, ack.contentType)
+                          .bindBlob(11, ack.body)
+                          .bind(12, forward.state)
+                          .bind(13, std::int64_t{forward.attempts})
+                          .bind(14, std::int64_t{forward.deliveries})
+                          .bind(15, forward.acceptedAt)
+                          .bind(16, forward.nextAttemptAt)
+                          .bind(17, forward.expiresAt)
+                          .bind(18, forward.lastResult)
+                          .run();
+        if (!stored) {
+            return stored;
+        }
+        return insertJournal(entry);
+    });
+}
+
+Result<std::optional<StoredReply>> MockStore::findForwardAck(const std::string& messageId) {
+    std::lock_guard lock(m_mutex);
+    auto query = m_db->prepare(
+        "SELECT ack_status, ack_content_type, ack_body FROM forwards WHERE message_id = ?");
+    query.bind(1, messageId);
+    auto row = query.step();
+    if (!row) {
+        return row.error();
+    }
+    if (!*row) {
+        return std::optional<StoredReply>();
+    }
+    return std::optional<StoredReply>(
+        StoredReply{static_cast<int>(query.integer(0)), query.text(1), query.text(2), "202"});
+}
+
+Result<std::vector<ForwardRecord>> MockStore::forwards(bool pendingOnly) {
+    std::lock_guard lock(m_mutex);
+    const std::string columns = kForwardColumns;
+    auto query =
+        m_db->prepare(pendingOnly ? "SELECT " + columns +
+                                        " FROM forwards WHERE state = 'pending' ORDER BY sequence"
+                                  : "SELECT " + columns + " FROM forwards ORDER BY sequence");
+    std::vector<ForwardRecord> records;
+    while (true) {
+        auto row = query.step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return records;
+        }
+        records.push_back(readForward(query));
+    }
+}
+
+Result<std::string> MockStore::forwardBody(const std::string& messageId) {
+    std::lock_guard lock(m_mutex);
+    auto query = m_db->prepare("SELECT body FROM forwards WHERE message_id = ?");
+    query.bind(1, messageId);
+    auto row = query.step();
+    if (!row) {
+        return row.error();
+    }
+    if (!*row) {
+        return failure("messageId", "no forward for " + messageId);
+    }
+    return query.text(0);
+}
+
+Status MockStore::recordProgress(const std::string& messageId, const ForwardProgress& progress,
+                                 const std::vector<JournalEntry>& entries) {
+    std::lock_guard lock(m_mutex);
+    return inTransaction([&]() -> Status {
+        // Once delivery has ended the body is of no further use; up to 10 MB each, it goes.
+        auto update = m_db->prepare(
+            "UPDATE forwards SET state = ?, attempts = ?, deliveries = ?, next_attempt_at = ?, "
+            "last_result = ?, body = CASE WHEN ? = 'pending' THEN body ELSE X'' END "
+            "WHERE message_id = ?");
+        auto updated = update.bind(1, progress.state)
+                           .bind(2, std::int64_t{progress.attempts})
+                           .bind(3, std::int64_t{progress.deliveries})
+                           .bind(4, progress.nextAttemptAt)
+                           .bind(5, progress.lastResult)
+                           .bind(6, progress.state)
+                           .bind(7, messageId)
+                           .run();
+        if (!updated) {
+            return updated;
+        }
+        for (const auto& entry : entries) {
+            if (auto journaled = insertJournal(entry); !journaled) {
+                return journaled;
+            }
+        }
+        return success();
+    });
 }
 
 } // namespace gp::mock

@@ -42,6 +42,42 @@ RequestHandlerFactory::createRequestHandler(const Poco::Net::HTTPServerRequest& 
         return new CoreRequestHandler(
             [this](const MockRequest& r) { return m_service.eps().handle(r); });
     }
+    if (path == "/reliablemessaging/forwardreliable") {
+        if (method != HTTPRequest::HTTP_POST) {
+            return methodNotAllowed("POST");
+        }
+        return new CoreRequestHandler(
+            [this](const MockRequest& r) { return m_service.forwardReliable().handle(r); });
+    }
+    if (path == "/spine-directory/routing") {
+        if (method != HTTPRequest::HTTP_GET) {
+            return methodNotAllowed("GET");
+        }
+        return new CoreRequestHandler([this](const MockRequest& r) {
+            return MockAction::answer(m_service.directory().lookup(r));
+        });
+    }
+    if (path == "/_admin/practices") {
+        if (method == HTTPRequest::HTTP_GET) {
+            return new CoreRequestHandler([this](const MockRequest&) {
+                return MockAction::answer(m_service.admin().listPractices());
+            });
+        }
+        if (method == HTTPRequest::HTTP_POST) {
+            return new CoreRequestHandler([this](const MockRequest& r) {
+                return MockAction::answer(m_service.admin().addPractice(r));
+            });
+        }
+        return methodNotAllowed("GET, POST");
+    }
+    if (path == "/_admin/forwards") {
+        if (method != HTTPRequest::HTTP_GET) {
+            return methodNotAllowed("GET");
+        }
+        return new CoreRequestHandler([this](const MockRequest&) {
+            return MockAction::answer(m_service.admin().forwards());
+        });
+    }
     if (path == "/_admin/faults") {
         if (method == HTTPRequest::HTTP_GET) {
             return new CoreRequestHandler([this](const MockRequest&) {

@@ -244,33 +244,53 @@ int SpineMock::journalCount(const std::string& messageId, const std::string& out
     return count;
 }
 
+void SpineMock::registerPractice(const std::string& odsCode, const std::string& partyKey,
+                                 const std::string& asid, const std::string& inboundUrl) {
+    agent::ApiClient admin("127.0.0.1", m_port, "");
+    const std::string json = R"({"odsCode": ")" + odsCode + R"(", "partyKey": ")" + partyKey +
+                             R"(", "asid": ")" + asid + R"(", "inboundUrl": ")" + inboundUrl +
+                             R"("})";
+    auto reply = admin.post("/_admin/practices", json);
+    if (reply.status / 100 != 2) {
+        throw std::runtime_error("practice not registered: HTTP " + std::to_string(reply.status) +
+                                 " " + reply.body);
+    }
+}
+
 // ---- gp-agent ----
 
-Agent::Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig)
+Agent::Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig,
+             TestPractice practice)
     : m_stateDir(std::move(stateDir)), m_configFile(m_stateDir / "agent.properties"),
-      m_spineUrl(std::move(spineUrl)), m_extraConfig(std::move(extraConfig)) {}
+      m_spineUrl(std::move(spineUrl)), m_extraConfig(std::move(extraConfig)),
+      m_practice(std::move(practice)) {}
+
+std::string Agent::inboundUrl() const {
+    return "http://127.0.0.1:" + std::to_string(m_inboundPort) + "/inbound";
+}
 
 void Agent::start() {
     std::filesystem::create_directories(m_stateDir);
     std::filesystem::remove(m_stateDir / "ports.json");
+    std::string config;
+    config += "agent.stateDir = " + m_stateDir.string() + "\n";
+    config += "agent.odsCode = " + m_practice.odsCode + "\n";
+    config += "agent.partyKey = " + m_practice.partyKey + "\n";
+    config += "agent.asid = " + m_practice.asid + "\n";
+    config += "api.port = 0\n";
+    config += "inbound.bind = 127.0.0.1\n";
+    config += "inbound.port = 0\n";
+    config += "spine.url = " + m_spineUrl + "\n";
+    config += "sds.url = " + m_spineUrl + "/spine-directory\n";
     // Short backoff so retries happen within a test; everything else is the shipped default.
-    agent::writeFileAtomically(m_configFile, "agent.stateDir = " + m_stateDir.string() +
-                                                 "\n"
-                                                 "agent.odsCode = A83008\n"
-                                                 "agent.partyKey = A83008-9199121\n"
-                                                 "agent.asid = 200000001234\n"
-                                                 "api.port = 0\n"
-                                                 "inbound.bind = 127.0.0.1\n"
-                                                 "inbound.port = 0\n"
-                                                 "spine.url = " +
-                                                 m_spineUrl +
-                                                 "\n"
-                                                 "retry.baseDelay = PT0.05S\n"
-                                                 "retry.maxDelay = PT0.2S\n" +
-                                                 m_extraConfig);
+    config += "retry.baseDelay = PT0.05S\n";
+    config += "retry.maxDelay = PT0.2S\n";
+    config += m_extraConfig;
+    agent::writeFileAtomically(m_configFile, config);
     m_process = std::make_unique<ChildProcess>(
         GP_AGENT_BIN, std::vector<std::string>{"--config", m_configFile.string()}, logFile());
     m_apiPort = readPort(m_stateDir / "ports.json", "api");
+    m_inboundPort = readPort(m_stateDir / "ports.json", "inbound");
     m_token = agent::readWholeFile(m_stateDir / "api-token");
     while (!m_token.empty() && m_token.back() == '\n') {
         m_token.pop_back();

@@ -76,6 +76,10 @@ public:
     std::vector<Poco::JSON::Object::Ptr> journal();
     /// How many journal entries have this message id and outcome.
     int journalCount(const std::string& messageId, const std::string& outcome);
+    /// Registers (or updates) a practice in the mock's directory, so route lookups find it and
+    /// forward-reliable messages addressed to its party key reach `inboundUrl`.
+    void registerPractice(const std::string& odsCode, const std::string& partyKey,
+                          const std::string& asid, const std::string& inboundUrl);
     agent::ApiReply post(const std::string& path, const std::string& body,
                          const std::map<std::string, std::string>& headers);
 
@@ -86,14 +90,25 @@ private:
     int m_port = 0;
 };
 
+/// The practice a test agent acts for.
+struct TestPractice {
+    std::string odsCode = "A83008";
+    std::string partyKey = "A83008-9199121";
+    std::string asid = "200000001234";
+};
+
 /// One gp-agent process with its own state directory and configuration file.
 class Agent {
 public:
-    Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig = "");
+    Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig = "",
+          TestPractice practice = {});
+    const TestPractice& practice() const { return m_practice; }
     void start();
     void kill9();
     int stop(); // SIGTERM; returns the exit status
     int apiPort() const { return m_apiPort; }
+    int inboundPort() const { return m_inboundPort; }
+    std::string inboundUrl() const;
     const std::filesystem::path& stateDir() const { return m_stateDir; }
     const std::filesystem::path& configFile() const { return m_configFile; }
     std::filesystem::path logFile() const { return m_stateDir / "agent.log"; }
@@ -113,8 +128,10 @@ private:
     std::filesystem::path m_configFile;
     std::string m_spineUrl;
     std::string m_extraConfig;
+    TestPractice m_practice;
     std::unique_ptr<ChildProcess> m_process;
     int m_apiPort = 0;
+    int m_inboundPort = 0;
     std::string m_token;
 };
 

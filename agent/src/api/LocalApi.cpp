@@ -1,3 +1,4 @@
+#include "Gp2gpRoutes.hpp"
 #include "JsonViews.hpp"
 
 #include <gp/agent/api/LocalApi.hpp>
@@ -108,6 +109,10 @@ private:
                 return methodNotAllowed(response, "GET");
             }
             return showMessage(path.substr(messagesPrefix.size()), response);
+        }
+        if (path.rfind("/v1/gp2gp/", 0) == 0) {
+            return api::Gp2gpRoutes(m_deps.gp2gp, m_deps.store, m_settings.maxBodyBytes)
+                .handle(request, response);
         }
         if (path == "/v1/status") {
             if (method != "GET") {

@@ -34,6 +34,31 @@ const std::vector<KeyDeclaration> kKeys = {
     {"inbound.bind", Type::String, "0.0.0.0", false,
      "Address the inbound MHS endpoint listens on."},
     {"inbound.port", Type::Port, "7671", false, "Port of the inbound MHS endpoint; 0 picks one."},
+    {"inbound.maxBodyBytes", Type::Integer, "33554432", false,
+     "Largest message the inbound endpoint accepts; bodies are streamed to files."},
+    {"sds.url", Type::Url, "http://127.0.0.1:7680/spine-directory", false,
+     "Base URL of the Spine Directory Service route lookup (or spine-mock's imitation)."},
+    {"sds.cacheTtl", Type::Duration, "PT15M", false, "How long a route lookup answer is reused."},
+    {"gp2gp.importDir", Type::Path, "", false,
+     "Where received records are written, one folder per transfer; default "
+     "<stateDir>/gp2gp-import."},
+    {"gp2gp.recordSource", Type::Path, "", false,
+     "Where records to send are read from, one folder per NHS number; default "
+     "<stateDir>/gp2gp-records."},
+    {"gp2gp.largeThreshold", Type::Integer, "4500000", false,
+     "Extracts and attachments larger than this (bytes) are compressed or sent in fragments."},
+    {"gp2gp.autoAck", Type::Boolean, "true", false,
+     "Send the final acknowledgement as soon as a record is complete; false: wait for "
+     "POST /v1/gp2gp/transfers/{id}/ack."},
+    {"gp2gp.finalAckTimeout", Type::Duration, "P8D", false,
+     "Sending role: fail the transfer (99) when no final acknowledgement arrives in this time."},
+    {"gp2gp.receiveTimeout", Type::Duration, "", false,
+     "Requesting role: how long to wait for all parts; default: the extract's persist duration "
+     "plus each expected part's."},
+    {"gp2gp.maxAttachmentBytes", Type::Integer, "104857600", false,
+     "Largest single attachment accepted (100 MB, as receiving systems cap it)."},
+    {"gp2gp.maxRecordBytes", Type::Integer, "393216000", false,
+     "Largest whole record accepted (375 MB)."},
     {"spine.url", Type::Url, "http://127.0.0.1:7680", false,
      "Base URL of the Spine MHS (or spine-mock)."},
     {"spine.partyKey", Type::String, "YES-0000806", false, "Spine's party key (To party)."},
@@ -303,6 +328,27 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     GP_TAKE(s.inboundBind, reader.raw("inbound.bind"));
     GP_TAKE(number, reader.integer("inbound.port", 0, 65535));
     s.inboundPort = static_cast<int>(number);
+    GP_TAKE(number, reader.integer("inbound.maxBodyBytes", 1024, 1LL << 32));
+    s.inboundMaxBodyBytes = static_cast<std::size_t>(number);
+    GP_TAKE(s.sdsUrl, reader.url("sds.url"));
+    GP_TAKE(s.sdsCacheTtl, reader.duration("sds.cacheTtl"));
+    GP_TAKE(text, reader.raw("gp2gp.importDir"));
+    s.gp2gp.importDir = text.empty() ? s.stateDir / "gp2gp-import" : std::filesystem::path(text);
+    GP_TAKE(text, reader.raw("gp2gp.recordSource"));
+    s.gp2gp.recordSource =
+        text.empty() ? s.stateDir / "gp2gp-records" : std::filesystem::path(text);
+    GP_TAKE(number, reader.integer("gp2gp.largeThreshold", 1024, 1LL << 32));
+    s.gp2gp.largeThreshold = static_cast<std::uint64_t>(number);
+    GP_TAKE(s.gp2gp.autoAck, reader.boolean("gp2gp.autoAck"));
+    GP_TAKE(s.gp2gp.finalAckTimeout, reader.duration("gp2gp.finalAckTimeout"));
+    GP_TAKE(text, reader.raw("gp2gp.receiveTimeout"));
+    if (!text.empty()) {
+        GP_TAKE(s.gp2gp.receiveTimeout, reader.duration("gp2gp.receiveTimeout"));
+    }
+    GP_TAKE(number, reader.integer("gp2gp.maxAttachmentBytes", 1024, 1LL << 40));
+    s.gp2gp.maxAttachmentBytes = static_cast<std::uint64_t>(number);
+    GP_TAKE(number, reader.integer("gp2gp.maxRecordBytes", 1024, 1LL << 40));
+    s.gp2gp.maxRecordBytes = static_cast<std::uint64_t>(number);
     GP_TAKE(s.spineUrl, reader.url("spine.url"));
     GP_TAKE(s.spinePartyKey, reader.raw("spine.partyKey"));
     GP_TAKE(s.spineCpaId, reader.raw("spine.cpaId"));

@@ -15,8 +15,8 @@ namespace {
 /// failure does not spin a core.
 constexpr Milliseconds kFailureBackoff{1000};
 
-/// When the store says a message is due but a claim found nothing (another instance holds its
-/// lease), wait at least this long rather than asking again at once.
+/// When the store says a message is already due but a claim found nothing (another thread or
+/// instance holds its lease), wait this long rather than asking again at once.
 constexpr Milliseconds kMinimumIdleWait{100};
 
 Poco::Logger& logger() {
@@ -73,6 +73,23 @@ void Dispatcher::stop() {
     m_wake.notify_all();
     for (auto& thread : threads) {
         thread.join();
+    }
+}
+
+void Dispatcher::setFinishedListener(FinishedListener listener) {
+    std::lock_guard lock(m_mutex);
+    m_finished = std::move(listener);
+}
+
+void Dispatcher::announceFinished(const MessageRecord& record) {
+    FinishedListener listener;
+    {
+        std::lock_guard lock(m_mutex);
+        listener = m_finished;
+    }
+    if (listener) {
+        // The record as claimed; the listener reads the store for the final state.
+        listener(record);
     }
 }
 
@@ -136,8 +153,10 @@ void Dispatcher::threadMain() {
         }
         // The store's times are on the agent's clock (the system clock in production); waiting
         // on the steady clock for the remaining duration keeps a clock step from stretching it.
-        const auto remaining = std::max(
-            std::chrono::duration_cast<Milliseconds>(*due - m_clock.now()), kMinimumIdleWait);
+        // Something already due that the claim did not get (another owner's live lease) is
+        // asked about again after a short rest, not at once.
+        const auto untilDue = std::chrono::duration_cast<Milliseconds>(*due - m_clock.now());
+        const auto remaining = untilDue > Milliseconds::zero() ? untilDue : kMinimumIdleWait;
         m_wake.wait_until(lock, std::chrono::steady_clock::now() + remaining, woken);
     }
 }
@@ -166,10 +185,14 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
         // Past its persist duration the receiver may no longer recognise the MessageId as a
         // duplicate, so sending it again could have it processed twice.
         logger().warning("expired before sending: " + describe(message));
-        logIfFailed(m_store.recordExpired(record.messageId, owner,
-                                          "persist duration elapsed after " +
-                                              std::to_string(record.attempts - 1) + " attempt(s)"),
-                    "expiry", record.messageId);
+        const Status expired =
+            m_store.recordExpired(record.messageId, owner,
+                                  "persist duration elapsed after " +
+                                      std::to_string(record.attempts - 1) + " attempt(s)");
+        logIfFailed(expired, "expiry", record.messageId);
+        if (expired) {
+            announceFinished(record);
+        }
         return false;
     }
 
@@ -177,14 +200,19 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
     request.url = record.endpoint;
     request.headers = {{"SOAPAction", message.soapAction}, {"Content-Type", message.contentType}};
     request.body = message.body;
+    request.bodyFile = message.bodyFile;
 
-    const Outcome outcome = classify(transport.post(request));
+    const Outcome outcome = classify(transport.send(request));
 
     switch (outcome.kind) {
     case Outcome::Kind::Acknowledged:
         logger().information("acknowledged: " + describe(message) + ": " + outcome.detail);
-        logIfFailed(m_store.recordAcked(record.messageId, owner, outcome.detail), "ack",
-                    record.messageId);
+        if (const Status acked = m_store.recordAcked(record.messageId, owner, outcome.detail);
+            acked) {
+            announceFinished(record);
+        } else {
+            logIfFailed(acked, "ack", record.messageId);
+        }
         break;
 
     case Outcome::Kind::Retriable:
@@ -194,14 +222,17 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
                                              " attempt(s); last error " + outcome.error.code +
                                              ": " + outcome.error.text};
             logger().warning("retries exhausted: " + describe(message) + ": " + outcome.detail);
-            logIfFailed(m_store.recordFailed(record.messageId, owner, exhausted), "failure",
-                        record.messageId);
+            const Status failed = m_store.recordFailed(record.messageId, owner, exhausted);
+            logIfFailed(failed, "failure", record.messageId);
+            if (failed) {
+                announceFinished(record);
+            }
         } else {
             Milliseconds delay{};
             {
                 std::lock_guard lock(m_randomMutex);
-                delay =
-                    m_policy.delayBeforeNextAttempt(record.attempts, m_random, outcome.retryAfter);
+                delay = m_policy.delayBeforeNextAttempt(record.attempts, m_random,
+                                                        outcome.retryAfter, message.retryInterval);
             }
             // A next attempt after the expiry is recorded as asked: the store then ends the
             // message as expired at once, which tells staff sooner than waiting for the time.
@@ -218,8 +249,12 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
     case Outcome::Kind::Permanent:
         logger().warning("failed: " + describe(message) + ": " + outcome.detail + " (" +
                          outcome.error.code + ")");
-        logIfFailed(m_store.recordFailed(record.messageId, owner, outcome.error), "failure",
-                    record.messageId);
+        if (const Status failed = m_store.recordFailed(record.messageId, owner, outcome.error);
+            failed) {
+            announceFinished(record);
+        } else {
+            logIfFailed(failed, "failure", record.messageId);
+        }
         break;
     }
     return true;

@@ -30,9 +30,10 @@ std::uint64_t exponentialCeiling(std::uint64_t base, std::uint64_t cap, int atte
 RetryPolicy::RetryPolicy(RetryPolicySettings settings) : m_settings(settings) {}
 
 Milliseconds RetryPolicy::delayBeforeNextAttempt(int attempt, messaging::ids::RandomSource& random,
-                                                 std::optional<Milliseconds> retryAfter) const {
-    const auto base =
-        static_cast<std::uint64_t>(std::max<Milliseconds::rep>(m_settings.baseDelay.count(), 0));
+                                                 std::optional<Milliseconds> retryAfter,
+                                                 std::optional<Milliseconds> baseOverride) const {
+    const auto base = static_cast<std::uint64_t>(
+        std::max<Milliseconds::rep>(baseOverride.value_or(m_settings.baseDelay).count(), 0));
     // A cap below the base would make the interval empty; the base is the smallest wait we allow.
     const auto cap = std::max(base, static_cast<std::uint64_t>(std::max<Milliseconds::rep>(
                                         m_settings.maxDelay.count(), 0)));

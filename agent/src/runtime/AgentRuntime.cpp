@@ -1,4 +1,4 @@
-#include "../inbound/InboundListener.hpp"
+#include "../inbound/InboundEndpoint.hpp"
 
 #include <gp/agent/AgentRuntime.hpp>
 #include <gp/agent/Files.hpp>
@@ -6,6 +6,8 @@
 #include <gp/agent/api/LocalApi.hpp>
 #include <gp/agent/dispatch/Dispatcher.hpp>
 #include <gp/agent/eps/EpsSubmissions.hpp>
+#include <gp/agent/gp2gp/Gp2gpService.hpp>
+#include <gp/agent/routing/RouteLookup.hpp>
 #include <gp/agent/store/Store.hpp>
 #include <gp/agent/transport/CurlTransport.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
@@ -61,8 +63,10 @@ struct AgentRuntime::Parts {
     std::unique_ptr<Store> store;
     std::unique_ptr<EpsSubmissions> eps;
     std::unique_ptr<Dispatcher> dispatcher;
+    std::unique_ptr<RouteLookup> routes;
+    std::unique_ptr<Gp2gpService> gp2gp;
     std::unique_ptr<LocalApi> api;
-    std::unique_ptr<InboundListener> inbound;
+    std::unique_ptr<InboundEndpoint> inbound;
 };
 
 AgentRuntime::AgentRuntime(AgentSettings settings)
@@ -107,15 +111,38 @@ void AgentRuntime::start() {
         *p.store, p.clock, p.random,
         RetryPolicy({m_settings.retryBaseDelay, m_settings.retryMaxDelay}),
         [transport] { return std::make_unique<CurlTransport>(transport); }, dispatch);
-    p.dispatcher->start();
-
     Dispatcher* dispatcher = p.dispatcher.get();
-    p.api = std::make_unique<LocalApi>(
-        LocalApi::Dependencies{*p.store, *p.eps, p.clock, [dispatcher] { dispatcher->notify(); }},
-        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, m_settings.apiMaxBodyBytes,
-                         8});
+
+    p.routes = makeSdsRouteLookup(m_settings.sdsUrl, m_settings.sdsCacheTtl, p.clock,
+                                  std::make_unique<CurlTransport>(transport));
+    p.gp2gp = std::make_unique<Gp2gpService>(
+        Gp2gpService::Dependencies{*p.store, *p.routes, p.clock, p.random,
+                                   [dispatcher] { dispatcher->notify(); }},
+        PracticeIdentity{m_settings.odsCode, m_settings.partyKey, m_settings.asid},
+        m_settings.gp2gp, m_settings.stateDir / "gp2gp");
+    Gp2gpService* gp2gp = p.gp2gp.get();
+    // A transfer moves on when one of its messages is acknowledged, fails or expires.
+    p.dispatcher->setFinishedListener(
+        [gp2gp](const MessageRecord& record) { gp2gp->outboundFinished(record); });
+    p.dispatcher->start();
+    p.gp2gp->start();
+
+    LocalApi::Dependencies apiDeps{*p.store, *p.eps, p.clock,
+                                   [dispatcher] { dispatcher->notify(); }};
+    apiDeps.gp2gp = gp2gp;
+    p.api = std::make_unique<LocalApi>(std::move(apiDeps),
+                                       LocalApiSettings{m_settings.apiBind, m_settings.apiPort,
+                                                        token, m_settings.apiMaxBodyBytes, 8});
     p.api->start();
-    p.inbound = std::make_unique<InboundListener>(m_settings.inboundBind, m_settings.inboundPort);
+
+    InboundEndpoint::Settings inbound;
+    inbound.bind = m_settings.inboundBind;
+    inbound.port = m_settings.inboundPort;
+    inbound.maxBodyBytes = m_settings.inboundMaxBodyBytes;
+    inbound.inboxDir = m_settings.stateDir / "inbox";
+    inbound.localPartyKey = m_settings.partyKey;
+    p.inbound = std::make_unique<InboundEndpoint>(inbound, *p.store, p.clock, p.random,
+                                                  [gp2gp] { gp2gp->inboundArrived(); });
     p.inbound->start();
 
     writeFileAtomically(m_settings.stateDir / "ports.json",
@@ -134,12 +161,17 @@ void AgentRuntime::stop() {
     if (p.inbound) {
         p.inbound->stop();
     }
+    if (p.gp2gp) {
+        p.gp2gp->stop();
+    }
     if (p.dispatcher) {
         p.dispatcher->stop();
     }
     p.api.reset();
     p.inbound.reset();
+    p.gp2gp.reset();
     p.dispatcher.reset();
+    p.routes.reset();
     p.eps.reset();
     p.store.reset();
     p.lock.reset();

@@ -58,6 +58,82 @@ CREATE TABLE audit (
 CREATE INDEX audit_message ON audit (message_id, seq);
 )sql";
 
+// Large GP2GP bodies live in files; the recipient's retry interval is the base of the backoff.
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE messages ADD COLUMN body_file TEXT NULL;
+ALTER TABLE messages ADD COLUMN retry_interval_ms INTEGER NULL;
+)sql";
+
+// Received messages, kept for duplicate elimination until keep_until, with the ack we answered
+// so that a duplicate gets exactly the same bytes.
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE inbox (
+    message_id        TEXT PRIMARY KEY NOT NULL,
+    conversation_id   TEXT NOT NULL,
+    service           TEXT NOT NULL,
+    interaction       TEXT NOT NULL,
+    from_party        TEXT NOT NULL,
+    ref_to_message_id TEXT NOT NULL DEFAULT '',
+    content_type      TEXT NOT NULL,
+    body_file         TEXT NOT NULL,
+    body_bytes        INTEGER NOT NULL,
+    received_at       INTEGER NOT NULL,
+    keep_until        INTEGER NOT NULL,
+    ack_status        INTEGER NOT NULL,
+    ack_content_type  TEXT NOT NULL,
+    ack_body          BLOB NOT NULL,
+    state             TEXT NOT NULL CHECK (state IN ('received', 'processed', 'failed')),
+    error             TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX inbox_state ON inbox (state, received_at);
+CREATE INDEX inbox_keep_until ON inbox (keep_until);
+)sql";
+
+// GP2GP transfers and their parts. state and data belong to the workflow. Parts go with their
+// conversation.
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE conversations (
+    conversation_id    TEXT PRIMARY KEY NOT NULL,
+    role               TEXT NOT NULL CHECK (role IN ('requester', 'sender')),
+    state              TEXT NOT NULL,
+    nhs_number         TEXT NOT NULL DEFAULT '',
+    local_ods          TEXT NOT NULL DEFAULT '',
+    remote_ods         TEXT NOT NULL DEFAULT '',
+    request_id         TEXT NOT NULL DEFAULT '',
+    request_message_id TEXT NOT NULL DEFAULT '',
+    extract_message_id TEXT NOT NULL DEFAULT '',
+    deadline           INTEGER NULL,
+    error_code         TEXT NOT NULL DEFAULT '',
+    error_text         TEXT NOT NULL DEFAULT '',
+    parts_expected     INTEGER NOT NULL DEFAULT 0,
+    parts_done         INTEGER NOT NULL DEFAULT 0,
+    bytes_expected     INTEGER NOT NULL DEFAULT 0,
+    bytes_done         INTEGER NOT NULL DEFAULT 0,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    data               TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX conversations_deadline ON conversations (deadline) WHERE deadline IS NOT NULL;
+CREATE INDEX conversations_created ON conversations (state, created_at);
+
+CREATE TABLE conversation_parts (
+    conversation_id TEXT NOT NULL REFERENCES conversations (conversation_id) ON DELETE CASCADE,
+    part_id         TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    parent_part_id  TEXT NOT NULL DEFAULT '',
+    sequence        INTEGER NOT NULL DEFAULT 0,
+    filename        TEXT NOT NULL DEFAULT '',
+    content_type    TEXT NOT NULL DEFAULT '',
+    expected_bytes  INTEGER NOT NULL DEFAULT -1,
+    state           TEXT NOT NULL,
+    file            TEXT NOT NULL DEFAULT '',
+    description     TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (conversation_id, part_id)
+);
+
+CREATE INDEX messages_conversation ON messages (conversation_id, created_at);
+)sql";
+
 int currentVersion(Database& database) {
     Statement query(database, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     query.step();
@@ -69,6 +145,9 @@ int currentVersion(Database& database) {
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> kMigrations = {
         {1, kMigration1},
+        {2, kMigration2},
+        {3, kMigration3},
+        {4, kMigration4},
     };
     return kMigrations;
 }

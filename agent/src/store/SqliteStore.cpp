@@ -3,6 +3,7 @@
 #include "AuditChain.hpp"
 #include "Migrations.hpp"
 #include "Statement.hpp"
+#include "StoreRows.hpp"
 #include "Transaction.hpp"
 
 #include <Poco/Logger.h>
@@ -22,12 +23,6 @@ namespace {
 
 constexpr std::string_view kDispatcherActor = "dispatcher";
 
-// Columns 0-15 make a MessageRecord; 16-18 add what a ClaimedMessage sends.
-constexpr std::string_view kRecordColumns =
-    "message_id, conversation_id, interaction, service, business_id, endpoint, state, attempts,"
-    " max_attempts, created_at, updated_at, expires_at, next_attempt_at, acked_at,"
-    " last_error_code, last_error_text, soap_action, content_type, body";
-
 constexpr std::string_view kAuditColumns =
     "seq, at, actor, event, message_id, detail, prev_hash, hash";
 
@@ -37,65 +32,6 @@ constexpr std::string_view kClaimableCondition =
     "((state IN ('queued', 'retry-wait') AND next_attempt_at <= ?1"
     "   AND (lease_until IS NULL OR lease_until <= ?1))"
     " OR (state = 'sending' AND lease_until <= ?1))";
-
-std::string sql(std::initializer_list<std::string_view> parts) {
-    std::string out;
-    for (std::string_view part : parts) {
-        out += part;
-    }
-    return out;
-}
-
-/// "2026-03-15T07:04:28.000Z": audit details are read by people.
-std::string formatUtc(TimePoint time) {
-    const long long millis = toEpochMillis(time);
-    long long seconds = millis / 1000;
-    long long fraction = millis % 1000;
-    if (fraction < 0) {
-        fraction += 1000;
-        seconds -= 1;
-    }
-    const std::time_t whole = static_cast<std::time_t>(seconds);
-    std::tm parts{};
-    gmtime_r(&whole, &parts);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
-                  parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-                  parts.tm_min, parts.tm_sec, fraction);
-    return buffer;
-}
-
-MessageRecord readRecord(const Statement& row) {
-    MessageRecord record;
-    record.messageId = row.text(0);
-    record.conversationId = row.text(1);
-    record.interaction = row.text(2);
-    record.service = row.text(3);
-    record.businessId = row.text(4);
-    record.endpoint = row.text(5);
-    const std::string state = row.text(6);
-    const std::optional<MessageState> parsed = messageStateFromString(state);
-    if (!parsed) {
-        // The CHECK constraint makes this unreachable short of a hand-edited file.
-        throw SqliteError(0, "message " + record.messageId + " has unknown state '" + state + "'");
-    }
-    record.state = *parsed;
-    record.attempts = static_cast<int>(row.integer(7));
-    record.maxAttempts = static_cast<int>(row.integer(8));
-    record.createdAt = fromEpochMillis(row.integer(9));
-    record.updatedAt = fromEpochMillis(row.integer(10));
-    record.expiresAt = fromEpochMillis(row.integer(11));
-    if (const auto next = row.optionalInteger(12)) {
-        record.nextAttemptAt = fromEpochMillis(*next);
-    }
-    if (const auto acked = row.optionalInteger(13)) {
-        record.ackedAt = fromEpochMillis(*acked);
-    }
-    if (!row.isNull(14)) {
-        record.lastError = MessageError{row.text(14), row.text(15)};
-    }
-    return record;
-}
 
 AuditRow readAuditRow(const Statement& row) {
     AuditRow audit;
@@ -128,10 +64,6 @@ std::optional<MessageRecord> loadRecord(Database& database, const std::string& m
     return readRecord(query);
 }
 
-Poco::Logger& logger() {
-    return Poco::Logger::get("store");
-}
-
 } // namespace
 
 struct SqliteStore::LeaseCheck {
@@ -160,36 +92,6 @@ SqliteStore::SqliteStore(const std::filesystem::path& file, const Clock& clock, 
     applyMigrations(m_database, m_clock);
 }
 
-template <typename T, typename Body>
-Result<T> SqliteStore::write(std::string_view operation, Body&& body) {
-    if (m_access == Access::ReadOnly) {
-        return failure("store", std::string(operation) + ": the store is open read-only");
-    }
-    std::lock_guard lock(m_mutex);
-    try {
-        Transaction transaction(m_database);
-        Result<T> result = body();
-        if (result.ok()) {
-            transaction.commit();
-        }
-        return result;
-    } catch (const SqliteError& error) {
-        logger().error(std::string(operation) + " failed: " + error.what());
-        return failure("store", std::string(operation) + ": " + error.what());
-    }
-}
-
-template <typename T, typename Body>
-T SqliteStore::read(std::string_view operation, T fallback, Body&& body) {
-    std::lock_guard lock(m_mutex);
-    try {
-        return body();
-    } catch (const SqliteError& error) {
-        logger().error(std::string(operation) + " failed: " + error.what());
-        return fallback;
-    }
-}
-
 void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_view event,
                               std::string_view messageId, std::string_view detail) {
     std::int64_t seq = 1;
@@ -216,6 +118,16 @@ void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_
 }
 
 void SqliteStore::setState(const std::string& messageId, MessageState state, TimePoint now) {
+    if (state == MessageState::Acked || state == MessageState::Failed ||
+        state == MessageState::Expired) {
+        // The message will never be sent again: its body file can go once this commits.
+        Statement query(m_database, "SELECT body_file FROM messages WHERE message_id = ?1"
+                                    " AND body_file IS NOT NULL");
+        query.bind(1, messageId);
+        if (query.step()) {
+            deleteAfterCommit(query.text(0), "message " + messageId);
+        }
+    }
     // Leaving sending drops the lease; only queued and retry-wait carry a next attempt time, and
     // the caller sets it after this where it applies.
     Statement update(m_database,
@@ -296,39 +208,77 @@ Result<SqliteStore::LeaseCheck> SqliteStore::checkLease(const std::string& messa
     return LeaseCheck{static_cast<int>(query.integer(2)), fromEpochMillis(query.integer(3))};
 }
 
-Status SqliteStore::enqueue(const OutboundMessage& message, const AuditEvent& event) {
+void SqliteStore::deleteAfterCommit(std::filesystem::path file, std::string owner) {
+    if (!file.empty()) {
+        m_deleteAfterCommit.push_back(FileToDelete{std::move(file), std::move(owner)});
+    }
+}
+
+void SqliteStore::deleteCommittedFiles() {
+    for (const FileToDelete& pending : m_deleteAfterCommit) {
+        std::error_code error;
+        std::filesystem::remove(pending.file, error);
+        if (error) {
+            // Best effort: an orphan file wastes space but loses nothing. The path may name the
+            // message; the log gets the owner's id and the reason only.
+            storeLogger().warning("could not delete the body file of " + pending.owner + ": " +
+                                  error.message());
+        }
+    }
+    m_deleteAfterCommit.clear();
+}
+
+Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint dueAt, TimePoint now) {
     if (message.messageId.empty()) {
         return failure("messageId", "is empty");
     }
-    return write<Unit>("enqueue", [&]() -> Status {
-        {
-            Statement exists(m_database, "SELECT 1 FROM messages WHERE message_id = ?1");
-            exists.bind(1, message.messageId);
-            if (exists.step()) {
-                return failure("messageId", "message " + message.messageId + " already exists");
-            }
+    {
+        Statement exists(m_database, "SELECT 1 FROM messages WHERE message_id = ?1");
+        exists.bind(1, message.messageId);
+        if (exists.step()) {
+            return failure("messageId", "message " + message.messageId + " already exists");
         }
+    }
+    Statement insert(
+        m_database,
+        "INSERT INTO messages (message_id, conversation_id, interaction, service, business_id,"
+        " endpoint, soap_action, content_type, body, state, attempts, max_attempts, created_at,"
+        " updated_at, expires_at, next_attempt_at, body_file, retry_interval_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?11, ?12, ?13, ?14,"
+        " ?15, ?16)");
+    insert.bind(1, message.messageId)
+        .bind(2, message.conversationId)
+        .bind(3, message.interaction)
+        .bind(4, message.service)
+        .bind(5, message.businessId)
+        .bind(6, message.endpoint)
+        .bind(7, message.soapAction)
+        .bind(8, message.contentType)
+        .bindBlob(9, message.body)
+        .bind(10, std::int64_t{message.maxAttempts})
+        .bind(11, toEpochMillis(message.createdAt))
+        .bind(12, toEpochMillis(now))
+        .bind(13, toEpochMillis(message.expiresAt))
+        .bind(14, toEpochMillis(dueAt))
+        .bind(16, message.retryInterval
+                      ? std::optional<std::int64_t>(message.retryInterval->count())
+                      : std::nullopt);
+    if (message.bodyFile.empty()) {
+        insert.bindNull(15);
+    } else {
+        insert.bind(15, message.bodyFile.string());
+    }
+    insert.run();
+    return success();
+}
+
+Status SqliteStore::enqueue(const OutboundMessage& message, const AuditEvent& event) {
+    return write<Unit>("enqueue", [&]() -> Status {
         const TimePoint now = m_clock.now();
-        Statement insert(
-            m_database,
-            "INSERT INTO messages (message_id, conversation_id, interaction, service, business_id,"
-            " endpoint, soap_action, content_type, body, state, attempts, max_attempts, created_at,"
-            " updated_at, expires_at, next_attempt_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?11, ?12, ?13, ?11)");
-        insert.bind(1, message.messageId)
-            .bind(2, message.conversationId)
-            .bind(3, message.interaction)
-            .bind(4, message.service)
-            .bind(5, message.businessId)
-            .bind(6, message.endpoint)
-            .bind(7, message.soapAction)
-            .bind(8, message.contentType)
-            .bindBlob(9, message.body)
-            .bind(10, std::int64_t{message.maxAttempts})
-            .bind(11, toEpochMillis(message.createdAt))
-            .bind(12, toEpochMillis(now))
-            .bind(13, toEpochMillis(message.expiresAt))
-            .run();
+        const Status inserted = insertOutbound(message, message.createdAt, now);
+        if (!inserted) {
+            return inserted;
+        }
         appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
                     message.messageId, event.detail);
         return success();
@@ -375,8 +325,15 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
                                                  " FROM messages WHERE message_id = ?1"}));
                 query.bind(1, messageId);
                 query.step();
-                ClaimedMessage message{readRecord(query), query.text(16), query.text(17),
-                                       query.blob(18)};
+                ClaimedMessage message;
+                message.record = readRecord(query);
+                message.soapAction = query.text(16);
+                message.contentType = query.text(17);
+                message.body = query.blob(18);
+                message.bodyFile = query.text(19);
+                if (const auto interval = query.optionalInteger(20)) {
+                    message.retryInterval = Milliseconds(*interval);
+                }
                 std::string detail = "attempt " + std::to_string(message.record.attempts);
                 if (!previousOwner.empty()) {
                     detail += "; lease of " + previousOwner + " had run out";

@@ -1,10 +1,16 @@
 #pragma once
 
 #include "Database.hpp"
+#include "StoreRows.hpp"
+#include "Transaction.hpp"
 
 #include <gp/agent/store/Store.hpp>
 
+#include <Poco/Logger.h>
+
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace gp::agent::sqlite {
 
@@ -38,13 +44,41 @@ public:
     std::vector<AuditRow> auditAfter(std::int64_t afterSeq, int limit) override;
     AuditVerification verifyAudit() override;
 
+    Result<InboundAdmission> admitInbound(const InboundMessage& message,
+                                          const AuditEvent& event) override;
+    Result<std::vector<InboundRecord>> pendingInbound(int limit) override;
+    std::optional<InboundRecord> findInbound(const std::string& messageId) override;
+    Status markInboundFailed(const std::string& messageId, const std::string& error) override;
+    Result<int> purgeExpiredInbound() override;
+
+    std::optional<Conversation> findConversation(const std::string& conversationId) override;
+    std::vector<Conversation> listConversations(const std::string& state, int limit) override;
+    std::vector<ConversationPart> partsOf(const std::string& conversationId) override;
+    std::vector<MessageRecord> messagesOf(const std::string& conversationId) override;
+    std::vector<Conversation> conversationsDue(TimePoint now) override;
+    std::optional<TimePoint> nextConversationDeadline() override;
+    Status applyStep(const WorkflowStep& step) override;
+
 private:
     struct LeaseCheck;
+    struct FileToDelete {
+        std::filesystem::path file;
+        std::string owner; // "message <id>", for the log
+    };
 
+    /// Runs `body` in one transaction under the mutex and commits when it succeeds; SQLite
+    /// errors become a failed Result after the rollback. Files queued with deleteAfterCommit are
+    /// removed after a commit and forgotten after a rollback.
     template <typename T, typename Body>
     Result<T> write(std::string_view operation, Body&& body);
     template <typename T, typename Body>
     T read(std::string_view operation, T fallback, Body&& body);
+
+    Status insertOutbound(const OutboundMessage& message, TimePoint dueAt, TimePoint now);
+    void upsertConversation(const Conversation& conversation, TimePoint now);
+    void upsertPart(const ConversationPart& part);
+    void deleteAfterCommit(std::filesystem::path file, std::string owner);
+    void deleteCommittedFiles();
 
     Result<LeaseCheck> checkLease(const std::string& messageId, std::string_view owner);
     void appendAudit(TimePoint at, std::string_view actor, std::string_view event,
@@ -59,6 +93,41 @@ private:
     const Access m_access;
     std::mutex m_mutex;
     Database m_database;
+    std::vector<FileToDelete> m_deleteAfterCommit; // guarded by m_mutex
 };
+
+template <typename T, typename Body>
+Result<T> SqliteStore::write(std::string_view operation, Body&& body) {
+    if (m_access == Access::ReadOnly) {
+        return failure("store", std::string(operation) + ": the store is open read-only");
+    }
+    std::lock_guard lock(m_mutex);
+    m_deleteAfterCommit.clear();
+    try {
+        Transaction transaction(m_database);
+        Result<T> result = body();
+        if (result.ok()) {
+            transaction.commit();
+            deleteCommittedFiles();
+        }
+        m_deleteAfterCommit.clear();
+        return result;
+    } catch (const SqliteError& error) {
+        m_deleteAfterCommit.clear();
+        storeLogger().error(std::string(operation) + " failed: " + error.what());
+        return failure("store", std::string(operation) + ": " + error.what());
+    }
+}
+
+template <typename T, typename Body>
+T SqliteStore::read(std::string_view operation, T fallback, Body&& body) {
+    std::lock_guard lock(m_mutex);
+    try {
+        return body();
+    } catch (const SqliteError& error) {
+        storeLogger().error(std::string(operation) + " failed: " + error.what());
+        return fallback;
+    }
+}
 
 } // namespace gp::agent::sqlite

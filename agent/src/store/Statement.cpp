@@ -82,6 +82,11 @@ void Statement::run() {
     }
 }
 
+void Statement::reset() {
+    // sqlite3_reset repeats the last step's error, which step() has already thrown.
+    sqlite3_reset(m_handle);
+}
+
 bool Statement::isNull(int column) const {
     return sqlite3_column_type(m_handle, column) == SQLITE_NULL;
 }

@@ -34,6 +34,8 @@ public:
     bool step();
     /// Steps a statement that returns no rows.
     void run();
+    /// Makes the statement ready to be bound and run again (bindings are kept until rebound).
+    void reset();
 
     bool isNull(int column) const;
     std::int64_t integer(int column) const;

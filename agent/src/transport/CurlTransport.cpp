@@ -2,11 +2,26 @@
 
 #include <curl/curl.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
 
 namespace gp::agent {
+
+namespace {
+
+struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using FileHandle = std::unique_ptr<std::FILE, FileCloser>;
+
+std::size_t readFromFile(char* buffer, std::size_t size, std::size_t count, void* file) {
+    return std::fread(buffer, size, count, static_cast<std::FILE*>(file));
+}
+
+} // namespace
 
 namespace {
 
@@ -161,7 +176,7 @@ CurlTransport::CurlTransport(TransportSettings settings)
 
 CurlTransport::~CurlTransport() = default;
 
-TransportResult CurlTransport::post(const HttpRequest& request) {
+TransportResult CurlTransport::send(const HttpRequest& request) {
     CURL* easy = m_handle->easy.get();
     m_handle->response = HttpResponse{};
     m_handle->errorText[0] = '\0';
@@ -175,13 +190,52 @@ TransportResult CurlTransport::post(const HttpRequest& request) {
     appendHeader(headers, "Expect:");
 
     TransportResult result;
+    FileHandle bodyFile;
+    curl_off_t fileSize = 0;
+    if (!request.bodyFile.empty()) {
+        bodyFile.reset(std::fopen(request.bodyFile.c_str(), "rb"));
+        std::error_code sizeError;
+        fileSize = static_cast<curl_off_t>(std::filesystem::file_size(request.bodyFile, sizeError));
+        if (!bodyFile || sizeError) {
+            result.failure = TransportResult::Failure::Other;
+            result.failureText = "cannot read body file " + request.bodyFile.string();
+            return result;
+        }
+    }
+    const bool get = request.method == "GET";
     const auto setUp = [&]() -> CURLcode {
         CURLcode code = curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
         if (code == CURLE_OK) {
-            code = curl_easy_setopt(easy, CURLOPT_POST, 1L);
+            code = get ? curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L)
+                       : curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        }
+        if (code == CURLE_OK) {
+            // POST is curl's own after CURLOPT_POST; anything else (PUT) is named explicitly.
+            code = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+                                    get || request.method == "POST" ? nullptr
+                                                                    : request.method.c_str());
         }
         if (code == CURLE_OK) {
             code = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
+        }
+        if (get) {
+            return code;
+        }
+        if (bodyFile) {
+            // Streamed from the file: a 5 MB fragment never needs a second copy in memory.
+            if (code == CURLE_OK) {
+                code = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, nullptr);
+            }
+            if (code == CURLE_OK) {
+                code = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, fileSize);
+            }
+            if (code == CURLE_OK) {
+                code = curl_easy_setopt(easy, CURLOPT_READFUNCTION, &readFromFile);
+            }
+            if (code == CURLE_OK) {
+                code = curl_easy_setopt(easy, CURLOPT_READDATA, bodyFile.get());
+            }
+            return code;
         }
         // The size is given explicitly so that bodies with NUL bytes go out whole; curl reads
         // the caller's buffer without copying it, which `request` keeps alive until we return.
@@ -199,8 +253,9 @@ TransportResult CurlTransport::post(const HttpRequest& request) {
     if (code == CURLE_OK) {
         code = curl_easy_perform(easy);
     }
-    // The handle must not keep pointing at this call's header list once it is freed.
+    // The handle must not keep pointing at this call's header list or file once they are freed.
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(easy, CURLOPT_READDATA, nullptr);
 
     if (code != CURLE_OK) {
         result.failure = failureFor(code);

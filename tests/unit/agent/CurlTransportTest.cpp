@@ -172,7 +172,7 @@ TEST_SUITE("agent") {
         CurlTransport transport(quickSettings());
         const std::string body = binaryBody();
 
-        const TransportResult result = transport.post(
+        const TransportResult result = transport.send(
             HttpRequest{server.url("/reliablemessaging/intermediary"),
                         {{"SOAPAction", "urn:nhs:names:services:mm/PORX_IN020101SM31"},
                          {"Content-Type", "multipart/related; boundary=\"--=_MIME-Boundary\""}},
@@ -200,7 +200,7 @@ TEST_SUITE("agent") {
         TestServer server;
         CurlTransport transport(quickSettings());
         for (int i = 0; i < 3; ++i) {
-            const TransportResult result = transport.post(
+            const TransportResult result = transport.send(
                 HttpRequest{server.url("/echo"), {}, "message " + std::to_string(i)});
             REQUIRE(result.response);
             CHECK(result.response->body == "message " + std::to_string(i));
@@ -216,7 +216,7 @@ TEST_SUITE("agent") {
             socket.close();
         }
         CurlTransport transport(quickSettings());
-        const TransportResult result = transport.post(
+        const TransportResult result = transport.send(
             HttpRequest{"http://127.0.0.1:" + std::to_string(port) + "/", {}, "body"});
         CHECK(result.failure == TransportResult::Failure::ConnectFailed);
         CHECK_FALSE(result.failureText.empty());
@@ -229,7 +229,7 @@ TEST_SUITE("agent") {
         settings.totalTimeout = std::chrono::milliseconds(200);
         CurlTransport transport(settings);
 
-        const TransportResult result = transport.post(HttpRequest{server.url("/slow"), {}, "body"});
+        const TransportResult result = transport.send(HttpRequest{server.url("/slow"), {}, "body"});
         server.release.set(); // only now may the server answer
 
         CHECK(result.failure == TransportResult::Failure::Timeout);
@@ -244,7 +244,7 @@ TEST_SUITE("agent") {
         server.start();
 
         CurlTransport transport(quickSettings());
-        const TransportResult result = transport.post(HttpRequest{
+        const TransportResult result = transport.send(HttpRequest{
             "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/", {}, "body"});
         server.stop();
 
@@ -259,11 +259,11 @@ TEST_SUITE("agent") {
         settings.totalTimeout = std::chrono::milliseconds(200);
         CurlTransport transport(settings);
 
-        CHECK(transport.post(HttpRequest{server.url("/slow"), {}, "first"}).failure ==
+        CHECK(transport.send(HttpRequest{server.url("/slow"), {}, "first"}).failure ==
               TransportResult::Failure::Timeout);
         server.release.set();
         const TransportResult result =
-            transport.post(HttpRequest{server.url("/echo"), {}, "second"});
+            transport.send(HttpRequest{server.url("/echo"), {}, "second"});
         REQUIRE(result.response);
         CHECK(result.response->body == "second");
     }

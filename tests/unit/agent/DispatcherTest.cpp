@@ -53,7 +53,7 @@ class ScriptedTransport final : public HttpTransport {
 public:
     explicit ScriptedTransport(std::shared_ptr<Script> script) : m_script(std::move(script)) {}
 
-    TransportResult post(const HttpRequest& request) override {
+    TransportResult send(const HttpRequest& request) override {
         TransportResult reply;
         {
             std::lock_guard lock(m_script->mutex);
@@ -130,6 +130,41 @@ public:
         return m_inner.auditAfter(afterSeq, limit);
     }
     AuditVerification verifyAudit() override { return m_inner.verifyAudit(); }
+
+    // Inbox and conversations: not what this wrapper watches; passed straight through.
+    gp::Result<InboundAdmission> admitInbound(const InboundMessage& message,
+                                              const AuditEvent& event) override {
+        return m_inner.admitInbound(message, event);
+    }
+    gp::Result<std::vector<InboundRecord>> pendingInbound(int limit) override {
+        return m_inner.pendingInbound(limit);
+    }
+    std::optional<InboundRecord> findInbound(const std::string& messageId) override {
+        return m_inner.findInbound(messageId);
+    }
+    gp::Status markInboundFailed(const std::string& messageId, const std::string& error) override {
+        return m_inner.markInboundFailed(messageId, error);
+    }
+    gp::Result<int> purgeExpiredInbound() override { return m_inner.purgeExpiredInbound(); }
+    std::optional<Conversation> findConversation(const std::string& id) override {
+        return m_inner.findConversation(id);
+    }
+    std::vector<Conversation> listConversations(const std::string& state, int limit) override {
+        return m_inner.listConversations(state, limit);
+    }
+    std::vector<ConversationPart> partsOf(const std::string& id) override {
+        return m_inner.partsOf(id);
+    }
+    std::vector<MessageRecord> messagesOf(const std::string& id) override {
+        return m_inner.messagesOf(id);
+    }
+    std::vector<Conversation> conversationsDue(TimePoint now) override {
+        return m_inner.conversationsDue(now);
+    }
+    std::optional<TimePoint> nextConversationDeadline() override {
+        return m_inner.nextConversationDeadline();
+    }
+    gp::Status applyStep(const WorkflowStep& step) override { return m_inner.applyStep(step); }
 
 private:
     Store& m_inner;

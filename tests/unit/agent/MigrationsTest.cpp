@@ -33,15 +33,15 @@ TEST_SUITE("agent") {
         openSqliteStore(file, clock).reset();
         {
             test::RawDatabase raw(file);
-            CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "1");
-            CHECK(raw.scalar("SELECT MAX(version) FROM schema_migrations") == "1");
+            CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "4");
+            CHECK(raw.scalar("SELECT MAX(version) FROM schema_migrations") == "4");
             CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") ==
                   firstApplied);
         }
         clock.advance(1h);
         auto again = openSqliteStore(file, clock);
         test::RawDatabase raw(file);
-        CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "1");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "4");
         CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") ==
               firstApplied);
     }
@@ -54,11 +54,22 @@ TEST_SUITE("agent") {
         test::RawDatabase raw(file);
         CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
         CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-                         " AND name IN ('messages', 'audit', 'schema_migrations')") == "3");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "23");
+                         " AND name IN ('messages', 'audit', 'schema_migrations', 'inbox',"
+                         " 'conversations', 'conversation_parts')") == "6");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "25");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('inbox')") == "16");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversations')") == "19");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversation_parts')") == "11");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('audit')") == "8");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
-                         " AND name = 'messages_claim'") == "1");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                         " ('messages_claim', 'inbox_state', 'conversations_deadline',"
+                         " 'messages_conversation')") == "4");
+        CHECK_THROWS_WITH_AS(raw.exec("INSERT INTO inbox (message_id, conversation_id, service,"
+                                      " interaction, from_party, content_type, body_file,"
+                                      " body_bytes, received_at, keep_until, ack_status,"
+                                      " ack_content_type, ack_body, state) VALUES ('X', '', '',"
+                                      " '', '', '', '', 0, 0, 0, 202, '', x'', 'lost')"),
+                             doctest::Contains("CHECK constraint failed"), std::runtime_error);
         // The state column takes only the six state names.
         CHECK_THROWS_WITH_AS(
             raw.exec(
@@ -78,7 +89,7 @@ TEST_SUITE("agent") {
             "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
         CHECK_THROWS_WITH_AS(openSqliteStore(file, clock),
                              doctest::Contains("the store's schema is version 99, newer than this"
-                                               " gp-agent knows (1)"),
+                                               " gp-agent knows (4)"),
                              std::runtime_error);
     }
 
@@ -91,6 +102,49 @@ TEST_SUITE("agent") {
         CHECK(test::RawDatabase(file).scalar(
                   "SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'") == "0");
         CHECK_FALSE(store->verifyAudit().intact); // no audit table to read
+    }
+
+    TEST_CASE("a version 1 store keeps its messages and gains the later tables and columns") {
+        test::TempDir dir;
+        test::ManualClock clock;
+        const auto file = dir.file("agent.db");
+        {
+            // The file a release with only migration 1 left behind, with one waiting message.
+            test::RawDatabase raw(file);
+            raw.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                     " applied_at INTEGER NOT NULL)");
+            raw.exec(std::string(sqlite::migrations().front().sql));
+            raw.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 5)");
+            const std::string now = std::to_string(toEpochMillis(clock.now()));
+            const std::string later = std::to_string(toEpochMillis(clock.now() + 1h));
+            raw.exec("INSERT INTO messages (message_id, conversation_id, interaction, service,"
+                     " business_id, endpoint, soap_action, content_type, body, state, created_at,"
+                     " updated_at, expires_at, next_attempt_at) VALUES ('OLD-1', 'C-1',"
+                     " 'PORX_IN020101SM31', 'urn:nhs:names:services:mm', 'B', 'https://spine',"
+                     " 'urn:a', 'multipart/related', x'6F6C64', 'queued', " +
+                     now + ", " + now + ", " + later + ", " + now + ")");
+        }
+        auto store = openSqliteStore(file, clock);
+        test::RawDatabase raw(file);
+        CHECK(raw.scalar("SELECT group_concat(version) FROM schema_migrations") == "1,2,3,4");
+        CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") == "5");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')"
+                         " WHERE name IN ('body_file', 'retry_interval_ms')") == "2");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM messages WHERE body_file IS NULL") == "1");
+
+        const auto record = store->findMessage("OLD-1");
+        REQUIRE(record.has_value());
+        CHECK(record->conversationId == "C-1");
+        CHECK(test::stateName(record->state) == "queued");
+        const auto claimed = store->claimDue("worker-1", 30s, 10);
+        REQUIRE(claimed.ok());
+        REQUIRE(claimed->size() == 1);
+        CHECK(claimed->front().body == "old");
+        CHECK(claimed->front().bodyFile.empty());
+        CHECK_FALSE(claimed->front().retryInterval.has_value());
+        CHECK(store->messagesOf("C-1").size() == 1);
+        CHECK(store->listConversations("", 10).empty());
+        CHECK(store->pendingInbound(10)->empty());
     }
 
 } // TEST_SUITE

@@ -56,7 +56,72 @@ TEST_SUITE("spine-mock") {
         CHECK(config->faultsFile == "/f.json");
         CHECK(warnings ==
               std::vector<std::string>{"unknown configuration key mock.prot is ignored"});
-        CHECK(configKeys().size() == 8);
+        CHECK(configKeys().size() == 16);
+    }
+
+    TEST_CASE("GP2GP and forwarder keys are read, with per-interaction persist durations") {
+        std::vector<std::string> warnings;
+        const auto defaults =
+            MockConfig::fromConfiguration(*settings({{"mock.stateDir", "/s"}}), warnings);
+        REQUIRE(defaults.ok());
+        CHECK(defaults->gp2gpRetries == 2);
+        CHECK(defaults->gp2gpRetryInterval.text == "PT1M");
+        CHECK(defaults->persistDuration("RCMR_IN010000UK05") == std::chrono::minutes(250));
+        CHECK(defaults->persistDuration("RCMR_IN030000UK06") == std::chrono::minutes(250));
+        CHECK(defaults->persistDuration("COPC_IN000001UK01") == std::chrono::hours(7));
+        CHECK(defaults->persistDuration("MCCI_IN010000UK13") == std::chrono::minutes(4));
+        CHECK(defaults->persistDuration("PORX_IN020101SM31") == std::chrono::milliseconds(0));
+        CHECK(defaults->forwardRetryDelay.value == std::chrono::seconds(1));
+        CHECK(defaults->forwardMaxDelay.value == std::chrono::seconds(30));
+        CHECK(defaults->asid == "990101234567");
+
+        const auto config = MockConfig::fromConfiguration(
+            *settings({{"mock.stateDir", "/s"},
+                       {"mock.registry", "/r.json"},
+                       {"mock.gp2gp.retries", "0"},
+                       {"mock.gp2gp.retryInterval", "PT0.5S"},
+                       {"mock.gp2gp.persistDuration.COPC_IN000001UK01", "PT20S"},
+                       {"mock.gp2gp.persistDuration.XXXX_IN000000UK00", "PT1S"},
+                       {"mock.gp2gp.retrys", "3"},
+                       {"mock.forwardRetryDelay", "PT0.1S"},
+                       {"mock.forwardMaxDelay", "PT2S"},
+                       {"mock.forwardTimeout", "PT5S"}}),
+            warnings);
+        REQUIRE(config.ok());
+        CHECK(config->registryFile == "/r.json");
+        CHECK(config->gp2gpRetries == 0);
+        CHECK(config->gp2gpRetryInterval.value == std::chrono::milliseconds(500));
+        CHECK(config->gp2gpPersistDurations.at("COPC_IN000001UK01").text == "PT20S");
+        CHECK(config->persistDuration("COPC_IN000001UK01") == std::chrono::seconds(20));
+        CHECK(config->persistDuration("MCCI_IN010000UK13") == std::chrono::minutes(4));
+        CHECK(config->forwardRetryDelay.value == std::chrono::milliseconds(100));
+        CHECK(config->forwardTimeout.value == std::chrono::seconds(5));
+        CHECK(
+            warnings ==
+            std::vector<std::string>{
+                "unknown configuration key mock.gp2gp.persistDuration.XXXX_IN000000UK00 is ignored",
+                "unknown configuration key mock.gp2gp.retrys is ignored"});
+
+        const auto badDuration = MockConfig::fromConfiguration(
+            *settings({{"mock.stateDir", "/s"},
+                       {"mock.gp2gp.persistDuration.MCCI_IN010000UK13", "4 minutes"}}),
+            warnings);
+        REQUIRE_FALSE(badDuration.ok());
+        CHECK(badDuration.error().describe() ==
+              "mock.gp2gp.persistDuration.MCCI_IN010000UK13: must be an ISO 8601 duration such as "
+              "PT1M or PT4H10M, not '4 minutes'");
+        const auto badRetries = MockConfig::fromConfiguration(
+            *settings({{"mock.stateDir", "/s"}, {"mock.gp2gp.retries", "-1"}}), warnings);
+        REQUIRE_FALSE(badRetries.ok());
+        CHECK(badRetries.error().where == "mock.gp2gp.retries");
+        const auto inverted =
+            MockConfig::fromConfiguration(*settings({{"mock.stateDir", "/s"},
+                                                     {"mock.forwardRetryDelay", "PT10S"},
+                                                     {"mock.forwardMaxDelay", "PT5S"}}),
+                                          warnings);
+        REQUIRE_FALSE(inverted.ok());
+        CHECK(inverted.error().describe() ==
+              "mock.forwardMaxDelay: must not be shorter than mock.forwardRetryDelay");
     }
 
     TEST_CASE("invalid values name their key") {

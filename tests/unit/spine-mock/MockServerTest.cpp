@@ -1,4 +1,5 @@
 #include "MockTestSupport.hpp"
+#include "PracticeStub.hpp"
 
 #include <gp/messaging/spine/SpineReply.hpp>
 #include <gp/mock/MockServer.hpp>
@@ -127,6 +128,62 @@ TEST_SUITE("spine-mock") {
 
         server.stop();
         CHECK_THROWS_AS(call(port, "GET", "/healthz"), Poco::Exception);
+    }
+
+    TEST_CASE("GP2GP over real sockets: register, look up the route, send, and see it forwarded") {
+        test::PracticeStub practiceB;
+        test::TempDir dir;
+        auto config = test::testConfig(dir.path());
+        config.port = 0;
+        SystemClock clock;
+        test::SeededRandom random;
+        ShutdownWaiter waiter;
+        MockService service(config, clock, random, waiter);
+        MockServer server(service, waiter);
+        server.start();
+        service.forwarder().start();
+        const auto port = server.port();
+
+        CHECK(call(port, "POST", "/_admin/practices", {}, toJson(test::practiceA())).status == 201);
+        CHECK(call(port, "POST", "/_admin/practices", {}, toJson(test::practiceB(practiceB.url())))
+                  .status == 201);
+        const auto bad = call(port, "POST", "/_admin/practices", {}, R"({"odsCode":"A83008"})");
+        CHECK(bad.status == 400);
+        CHECK(bad.body == R"({"error":"partyKey: is required","field":"partyKey"})");
+        CHECK(call(port, "GET", "/_admin/practices").body.find(practiceB.url()) !=
+              std::string::npos);
+
+        const auto route = call(
+            port, "GET",
+            "/spine-directory/routing?odsCode=B82001&interaction=urn%3Anhs%3Anames%3Aservices%3A"
+            "gp2gp%3ACOPC_IN000001UK01");
+        CHECK(route.status == 200);
+        const std::string endpoint =
+            "http://127.0.0.1:" + std::to_string(port) + "/reliablemessaging/forwardreliable";
+        CHECK(route.body.find(R"("endpoint":")" + endpoint + "\"") != std::string::npos);
+
+        const auto request = test::gp2gpRequest();
+        const auto accepted =
+            call(port, "POST", "/reliablemessaging/forwardreliable", request.headers, request.body);
+        CHECK(accepted.status == 202);
+        CHECK(accepted.contentType == "text/xml");
+        REQUIRE(service.forwarder().waitForOutcomes(1, std::chrono::seconds(20)));
+        REQUIRE(practiceB.deliveries().size() == 1);
+        CHECK(practiceB.deliveries()[0].body == request.body);
+
+        const auto forwards = call(port, "GET", "/_admin/forwards");
+        CHECK(forwards.status == 200);
+        CHECK(forwards.body.find(R"("messageId":")" + test::Gp2gpSpec{}.messageId +
+                                 R"(","interaction":"COPC_IN000001UK01")") != std::string::npos);
+        CHECK(forwards.body.find(R"("sender":"A83008","recipient":"B82001","state":"forwarded",)"
+                                 R"("attempts":1,"deliveries":1,)") != std::string::npos);
+        const auto journal =
+            call(port, "GET", "/_admin/journal?messageId=" + test::Gp2gpSpec{}.messageId);
+        CHECK(journal.body.find(R"("outcome":"accepted","replyCode":"202")") != std::string::npos);
+        CHECK(journal.body.find(R"("outcome":"forwarded","replyCode":"202")") != std::string::npos);
+        CHECK(journal.body.find(R"("leg":"forward","recipient":"B82001")") != std::string::npos);
+        CHECK(call(port, "GET", "/reliablemessaging/forwardreliable").status == 405);
+        server.stop();
     }
 
     TEST_CASE("ports.json cannot be written into a missing directory") {

@@ -17,11 +17,11 @@ TEST_SUITE("spine-mock") {
             MockStore store(dir.path());
             REQUIRE(store
                         .appendJournal({0, "", "PORX_IN020101SM31", "rejected", "MimeProblem",
-                                        "2026-03-15T06:51:08.000Z"})
+                                        "2026-03-15T06:51:08.000Z", "", ""})
                         .ok());
             REQUIRE(store
                         .recordProcessed({0, "ID-1", "PORX_IN020101SM31", "processed", "AA",
-                                          "2026-03-15T06:51:09.000Z"},
+                                          "2026-03-15T06:51:09.000Z", "", ""},
                                          {200, "multipart/related; boundary=b", body, "AA"},
                                          std::string("24F5DA-A83008-7EFE6Z"))
                         .ok());
@@ -53,7 +53,7 @@ TEST_SUITE("spine-mock") {
     TEST_CASE("a reply for a MessageId already stored is refused and nothing is half-written") {
         test::TempDir dir;
         MockStore store(dir.path());
-        const JournalEntry entry{0, "ID-1", "PORX_IN020101SM31", "processed", "AA", "t"};
+        const JournalEntry entry{0, "ID-1", "PORX_IN020101SM31", "processed", "AA", "t", "", ""};
         REQUIRE(store.recordProcessed(entry, {200, "x", "first", "AA"}, std::nullopt).ok());
         const auto again =
             store.recordProcessed(entry, {200, "x", "second", "AA"}, std::string("P"));

@@ -7,9 +7,12 @@
 
 #include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/eps/ParentPrescription.hpp>
+#include <gp/messaging/gp2gp/Gp2gp.hpp>
 #include <gp/mock/Clock.hpp>
+#include <gp/mock/Gp2gpInteractions.hpp>
 #include <gp/mock/MockConfig.hpp>
 #include <gp/mock/MockExchange.hpp>
+#include <gp/mock/Practice.hpp>
 #include <gp/mock/Waiter.hpp>
 
 #include <Poco/File.h>
@@ -134,6 +137,63 @@ inline MockRequest eprRequest(const RequestSpec& spec = {}) {
     request.headers = {{"Content-Type", body.contentType},
                        {"SOAPAction", spec.soapAction.empty() ? spec.service + "/" + spec.action
                                                               : spec.soapAction}};
+    request.body = body.body;
+    return request;
+}
+
+// Two practices for GP2GP tests: A asks B for a record, B sends it.
+inline constexpr const char* kPracticeA = "A83008";
+inline constexpr const char* kPartyKeyA = "A83008-9199121";
+inline constexpr const char* kAsidA = "200000001234";
+inline constexpr const char* kPracticeB = "B82001";
+inline constexpr const char* kPartyKeyB = "B82001-1234567";
+inline constexpr const char* kAsidB = "200000005678";
+
+inline Practice practiceA(const std::string& inboundUrl = "http://127.0.0.1:1/inbound") {
+    return {kPracticeA, kPartyKeyA, kAsidA, inboundUrl};
+}
+inline Practice practiceB(const std::string& inboundUrl = "http://127.0.0.1:1/inbound") {
+    return {kPracticeB, kPartyKeyB, kAsidB, inboundUrl};
+}
+
+/// A well-formed forward-reliable GP2GP message from A to B; tests change one field at a time.
+struct Gp2gpSpec {
+    std::string messageId = "5F0D3C2B-1A2B-4C3D-8E4F-5A6B7C8D9E0F";
+    std::string conversationId = "0B1C2D3E-4F50-4617-8293-A4B5C6D7E8F9";
+    std::string action = std::string(messaging::gp2gp::kCommon);
+    std::string service = std::string(messaging::gp2gp::kService);
+    std::string fromPartyId = kPartyKeyA;
+    std::string toPartyId = kPartyKeyB;
+    std::string cpaId; // empty: the directory's CPA id for the action
+    messaging::ebxml::AckRequested ackRequested = messaging::ebxml::AckRequested::NextMsh;
+    std::string payload = "<COPC_IN000001UK01 xmlns=\"urn:hl7-org:v3\"><id root=\"3D2C1B0A\"/>"
+                          "</COPC_IN000001UK01>";
+};
+
+inline MockRequest gp2gpRequest(const Gp2gpSpec& spec = {}) {
+    messaging::ebxml::Message message;
+    auto& header = message.header;
+    header.fromPartyId = spec.fromPartyId;
+    header.toPartyId = spec.toPartyId;
+    const auto* known = findGp2gpInteraction(spec.action);
+    header.cpaId = !spec.cpaId.empty() ? spec.cpaId
+                   : known != nullptr  ? std::string(known->cpaId)
+                                       : "S20001A000100";
+    header.conversationId = spec.conversationId;
+    header.service = spec.service;
+    header.action = spec.action;
+    header.messageId = spec.messageId;
+    header.timestamp = std::chrono::sys_seconds(std::chrono::seconds(1'773'557'468));
+    header.duplicateElimination = true;
+    header.ackRequested = spec.ackRequested;
+    header.syncReply = false;
+    message.payload = spec.payload;
+    const auto body = messaging::ebxml::buildMessage(message);
+
+    MockRequest request;
+    request.method = "POST";
+    request.path = "/reliablemessaging/forwardreliable";
+    request.headers = {{"Content-Type", body.contentType}, {"SOAPAction", body.soapAction}};
     request.body = body.body;
     return request;
 }

@@ -7,6 +7,7 @@
 #include <gp/mock/MockConfig.hpp>
 #include <gp/mock/MockExchange.hpp>
 #include <gp/mock/MockStore.hpp>
+#include <gp/mock/SpineReplies.hpp>
 #include <gp/mock/Waiter.hpp>
 
 #include <Poco/Logger.h>
@@ -27,31 +28,23 @@ public:
     MockAction handle(const MockRequest& request);
 
 private:
-    struct Received; // what could be read of the request, for error replies and the journal
-
-    MockAction applyFault(const Fault& fault, const MockRequest& request,
-                          const std::string& interaction, const std::string& receivedAt);
     MockAction process(const MockRequest& request, const std::string& receivedAt);
-    MockAction reject(const Received& received, const std::string& errorCode,
+    MockAction reject(const ReceivedHeader& received, const std::string& errorCode,
                       const std::string& description, const std::string& receivedAt);
-    MockAction systemFailure(const Received& received, const std::string& receivedAt,
+    MockAction systemFailure(const ReceivedHeader& received, const std::string& receivedAt,
                              const std::string& why);
-    MockReply messageError(const Received& received, const std::string& errorCode,
-                           const std::string& description);
-    MockReply applicationReply(const Received& received, const PrescriptionFacts& facts,
+    MockReply applicationReply(const ReceivedHeader& received, const PrescriptionFacts& facts,
                                const AckOutcome& outcome);
-    void journal(const Received& received, const std::string& outcome, const std::string& replyCode,
-                 const std::string& receivedAt);
-    std::string newId();
+    void journal(const ReceivedHeader& received, const std::string& outcome,
+                 const std::string& replyCode, const std::string& receivedAt);
 
     const MockConfig& m_config;
     MockStore& m_store;
     FaultPlan& m_faults;
     const Clock& m_clock;
-    messaging::ids::RandomSource& m_random;
     Waiter& m_waiter;
+    SpineReplies m_replies;
     Poco::Logger& m_log;
-    std::mutex m_idMutex;
     // Replay check, rules and the store commit happen under one lock, so that two copies of a
     // message arriving together are processed once.
     std::mutex m_processMutex;

@@ -17,8 +17,9 @@ public:
     void clear();
     std::vector<FaultRule> list() const;
 
-    /// The fault for one request of `interaction`, counting it against the first matching rule.
-    std::optional<Fault> take(std::string_view interaction);
+    /// The fault for one request (or delivery, on the forward leg) of `interaction`, counting it
+    /// against the first matching rule of that leg.
+    std::optional<Fault> take(std::string_view interaction, Leg leg = Leg::Inbound);
 
 private:
     mutable std::mutex m_mutex;

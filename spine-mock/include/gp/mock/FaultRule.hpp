@@ -10,8 +10,11 @@
 namespace gp::mock {
 
 /// What an injected failure does to a request, instead of (or, for Delay, before) processing it.
+/// On the forward leg (mock to practice) only Http, Reset, LostReply and Duplicate apply: Http and
+/// Reset are not delivered, LostReply is delivered but its answer ignored (so it is sent again
+/// later), Duplicate is delivered twice in a row.
 struct Fault {
-    enum class Type { Http, SoapFault, MessageError, Reset, Hang, Delay };
+    enum class Type { Http, SoapFault, MessageError, Reset, Hang, Delay, LostReply, Duplicate };
 
     Type type = Type::Http;
     int status = 503;               // Http
@@ -25,11 +28,19 @@ struct Fault {
 
 std::string_view toString(Fault::Type type); // "http", "soapFault", ...
 
-/// A fault for the next `times` requests whose interaction matches ("*" matches any).
+/// Which hop a rule applies to: a sender's request to the mock, or the mock's delivery of a
+/// forward-reliable message to the recipient practice.
+enum class Leg { Inbound, Forward };
+
+std::string_view toString(Leg leg); // "inbound", "forward"
+
+/// A fault for the next `times` requests (or deliveries) whose interaction matches ("*" matches
+/// any).
 struct FaultRule {
     std::string interaction;
     int times = 1;
     Fault fault;
+    Leg leg = Leg::Inbound;
 };
 
 /// Reads one rule from the admin API's JSON object. Errors name the bad field as written in the
@@ -38,7 +49,8 @@ Result<FaultRule> parseFaultRule(std::string_view json);
 /// Reads a JSON array of rules (the mock.faults file). Errors name the element: "[2].fault.type".
 Result<std::vector<FaultRule>> parseFaultRules(std::string_view json);
 
-/// The rule as JSON, in the form parseFaultRule reads (times = what is left).
+/// The rule as JSON, in the form parseFaultRule reads (times = what is left). "leg" is written
+/// only for forward rules, so inbound rules keep the form they had before legs existed.
 std::string toJson(const FaultRule& rule);
 
 } // namespace gp::mock

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <gp/Result.hpp>
+#include <gp/mock/IsoDuration.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +16,7 @@ class AbstractConfiguration;
 namespace gp::mock {
 
 /// What a configuration key holds; decides how its value is checked.
-enum class KeyType { String, Port, Path, PartyList, LogLevel };
+enum class KeyType { String, Port, Path, PartyList, LogLevel, Count, Duration };
 
 /// One declared key: every mock.* key is listed once, with its type, default and meaning.
 struct ConfigKey {
@@ -36,6 +38,24 @@ struct MockConfig {
     std::vector<std::string> knownSenders; // empty: any sender accepted
     std::string faultsFile;                // empty: no faults at start
     std::string logLevel = "information";
+    std::string asid = "990101234567"; // Spine's ASID in the EPS route
+    std::string registryFile;          // empty: no practices loaded at start
+
+    // What the directory publishes for GP2GP routes, so that tests can shorten an agent's retries.
+    int gp2gpRetries = 2;
+    IsoDuration gp2gpRetryInterval{"PT1M", std::chrono::minutes(1)};
+    /// Persist duration by GP2GP interaction id; every interaction in gp2gpInteractions() is here.
+    std::map<std::string, IsoDuration, std::less<>> gp2gpPersistDurations =
+        defaultPersistDurations();
+
+    // The forwarder's own retries towards a practice: capped doubling from the first delay.
+    IsoDuration forwardRetryDelay{"PT1S", std::chrono::seconds(1)};
+    IsoDuration forwardMaxDelay{"PT30S", std::chrono::seconds(30)};
+    IsoDuration forwardTimeout{"PT30S", std::chrono::seconds(30)};
+
+    /// The persist duration of a GP2GP interaction; zero for one the mock does not route.
+    std::chrono::milliseconds persistDuration(std::string_view interaction) const;
+    static std::map<std::string, IsoDuration, std::less<>> defaultPersistDurations();
 
     /// Reads and checks every mock.* key. An invalid value is an Error whose `where` is the key.
     /// Keys under mock. that are not declared are added to `warnings`, one line each.

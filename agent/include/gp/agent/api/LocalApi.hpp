@@ -14,6 +14,8 @@ class HTTPServer;
 
 namespace gp::agent {
 
+class Gp2gpService;
+
 struct LocalApiSettings {
     std::string bind = "127.0.0.1";
     int port = 7670; // 0 picks a free port
@@ -32,6 +34,7 @@ public:
         EpsSubmissions& eps;
         const Clock& clock;
         std::function<void()> workArrived; // wakes the dispatcher after a commit
+        Gp2gpService* gp2gp = nullptr;     // null: the /v1/gp2gp/ routes that act answer 503
     };
 
     LocalApi(Dependencies dependencies, LocalApiSettings settings);

@@ -4,7 +4,9 @@
 #include <gp/agent/Clock.hpp>
 #include <gp/agent/transport/HttpTransport.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,21 @@ struct AgentSettings {
 
     std::string inboundBind;
     int inboundPort = 7671;
+    std::size_t inboundMaxBodyBytes = 32 * 1024 * 1024;
+
+    std::string sdsUrl;
+    Milliseconds sdsCacheTtl{15 * 60 * 1000};
+
+    struct Gp2gp {
+        std::filesystem::path importDir;
+        std::filesystem::path recordSource;
+        std::uint64_t largeThreshold = 4'500'000;
+        bool autoAck = true;
+        Milliseconds finalAckTimeout{8LL * 24 * 3600 * 1000};
+        std::optional<Milliseconds> receiveTimeout; // unset: computed from persist durations
+        std::uint64_t maxAttachmentBytes = 100ULL * 1024 * 1024;
+        std::uint64_t maxRecordBytes = 375ULL * 1024 * 1024;
+    } gp2gp;
 
     std::string spineUrl;
     std::string spinePartyKey;

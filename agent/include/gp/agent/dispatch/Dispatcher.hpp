@@ -44,6 +44,11 @@ public:
     /// New work is due now (called after the API commits a message).
     void notify();
 
+    /// Called (on a dispatcher thread) after a message reached acked, failed or expired, so a
+    /// workflow waiting on it (GP2GP) can move on. Set before start().
+    using FinishedListener = std::function<void(const MessageRecord&)>;
+    void setFinishedListener(FinishedListener listener);
+
     /// One pass for tests and tools: claim what is due, send, record. Returns how many were sent.
     int runOnce(HttpTransport& transport);
 
@@ -54,6 +59,7 @@ private:
     };
 
     void threadMain();
+    void announceFinished(const MessageRecord& record);
     std::optional<Pass> claimAndSend(HttpTransport& transport); // nothing: the store failed
     bool handle(HttpTransport& transport, const ClaimedMessage& message); // true: it was sent
 
@@ -70,6 +76,7 @@ private:
     bool m_stopping = false;
     std::uint64_t m_generation = 0; // bumped by notify()
     std::vector<std::thread> m_threads;
+    FinishedListener m_finished;
 };
 
 } // namespace gp::agent

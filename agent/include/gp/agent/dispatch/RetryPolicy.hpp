@@ -20,8 +20,11 @@ public:
     explicit RetryPolicy(RetryPolicySettings settings);
 
     /// `attempt` is the number of attempts already made (1 after the first failure).
+    /// `baseOverride` is the recipient's own retry interval (SDS nhsMHSRetryInterval) when the
+    /// message carries one; the cap then never falls below it.
     Milliseconds delayBeforeNextAttempt(int attempt, messaging::ids::RandomSource& random,
-                                        std::optional<Milliseconds> retryAfter) const;
+                                        std::optional<Milliseconds> retryAfter,
+                                        std::optional<Milliseconds> baseOverride = {}) const;
 
 private:
     RetryPolicySettings m_settings;

@@ -2,6 +2,8 @@
 
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/store/ConversationTypes.hpp>
+#include <gp/agent/store/InboxTypes.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -39,6 +41,13 @@ struct OutboundMessage {
     TimePoint createdAt;
     TimePoint expiresAt; // createdAt + persist duration
     int maxAttempts = 0; // 0: bounded by expiresAt alone
+    /// Large bodies (GP2GP attachments, fragments) live in a file under the state directory,
+    /// written and fsynced before enqueue; `body` is then empty. The store deletes the file when
+    /// the message reaches a final state.
+    std::filesystem::path bodyFile;
+    /// The recipient's retry interval (SDS nhsMHSRetryInterval), the base of the backoff for
+    /// this message; unset: the agent's retry.baseDelay.
+    std::optional<Milliseconds> retryInterval;
 };
 
 /// Who did what, for the audit row written in the same transaction as a state change.
@@ -79,7 +88,9 @@ struct ClaimedMessage {
     MessageRecord record; // attempts already counts this attempt
     std::string soapAction;
     std::string contentType;
-    std::string body;
+    std::string body;               // empty when bodyFile is set
+    std::filesystem::path bodyFile; // stream the body from here
+    std::optional<Milliseconds> retryInterval;
 };
 
 struct AuditRow {
@@ -110,6 +121,17 @@ struct StatusSummary {
     std::optional<TimePoint> lastAckedAt;
     std::optional<MessageError> lastTransportError;
     std::optional<TimePoint> lastTransportErrorAt;
+};
+
+/// Everything one workflow decision changes, applied in one transaction with its audit rows:
+/// a transfer never moves without its messages being queued, and an inbound message is never
+/// marked processed without the changes it caused.
+struct WorkflowStep {
+    std::optional<Conversation> conversation;  // upserted
+    std::vector<ConversationPart> parts;       // upserted
+    std::vector<OutboundMessage> outbound;     // enqueued (queued, due now)
+    std::vector<std::string> inboundProcessed; // inbox MessageIds marked processed
+    std::vector<AuditEvent> audit;
 };
 
 /// The agent's durable state. Every write is one transaction that holds its audit row(s) and is
@@ -157,6 +179,47 @@ public:
 
     /// Recomputes the hash chain from the first row and names the first row that does not match.
     virtual AuditVerification verifyAudit() = 0;
+
+    // ---- inbox: inbound messages (agent/src/store/SqliteInbox.cpp) ----
+
+    /// Stores a received message (state received) with its audit row, unless its MessageId was
+    /// seen before and is still within keepUntil: then nothing changes and the original is
+    /// returned so its acknowledgement can be sent again. Past keepUntil the old row is replaced.
+    /// A duplicate still commits one audit row ("duplicate-received", with `event`'s actor and
+    /// detail), so that staff can see it was eliminated. The store never deletes the duplicate's
+    /// own body file (the caller does); a replaced row's file is deleted unless it is the same
+    /// path.
+    virtual Result<InboundAdmission> admitInbound(const InboundMessage& message,
+                                                  const AuditEvent& event) = 0;
+    /// Received messages not yet processed, oldest first.
+    virtual Result<std::vector<InboundRecord>> pendingInbound(int limit) = 0;
+    virtual std::optional<InboundRecord> findInbound(const std::string& messageId) = 0;
+    /// Processing gave up on a message (it stays for duplicate elimination, audited).
+    virtual Status markInboundFailed(const std::string& messageId, const std::string& error) = 0;
+    /// Forgets inbox rows past keepUntil and deletes their body files. Returns how many. Rows not
+    /// yet processed (state received) are kept whatever their age: forgetting them would lose
+    /// the message.
+    virtual Result<int> purgeExpiredInbound() = 0;
+
+    // ---- GP2GP transfers (agent/src/store/SqliteConversations.cpp) ----
+
+    virtual std::optional<Conversation> findConversation(const std::string& conversationId) = 0;
+    /// Newest first; `state` empty means any.
+    virtual std::vector<Conversation> listConversations(const std::string& state, int limit) = 0;
+    virtual std::vector<ConversationPart> partsOf(const std::string& conversationId) = 0;
+    /// Outbox messages belonging to a conversation (any state), oldest first.
+    virtual std::vector<MessageRecord> messagesOf(const std::string& conversationId) = 0;
+    /// Conversations whose deadline is at or before `now`, and the earliest future deadline.
+    virtual std::vector<Conversation> conversationsDue(TimePoint now) = 0;
+    virtual std::optional<TimePoint> nextConversationDeadline() = 0;
+
+    /// Applies a workflow decision atomically (see WorkflowStep), with its audit rows: step.audit
+    /// as given, then one "queued" row per outbound message (actor: the first audit event's, or
+    /// "workflow"). A conversation keeps the createdAt of its first write (now when unset);
+    /// updatedAt is always the store's now. Outbound messages are due now. Fails whole if a
+    /// MessageId exists, an inboundProcessed id is not in the inbox, or a part names an unknown
+    /// conversation.
+    virtual Status applyStep(const WorkflowStep& step) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `file` in WAL mode with synchronous=FULL and

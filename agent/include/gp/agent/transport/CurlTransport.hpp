@@ -15,7 +15,7 @@ public:
     CurlTransport(const CurlTransport&) = delete;
     CurlTransport& operator=(const CurlTransport&) = delete;
 
-    TransportResult post(const HttpRequest& request) override;
+    TransportResult send(const HttpRequest& request) override;
 
 private:
     struct Handle;

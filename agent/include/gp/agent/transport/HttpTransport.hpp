@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +13,9 @@ struct HttpRequest {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    std::string method = "POST"; // POST, PUT or GET
+    /// When set, the body is streamed from this file instead of `body` (large GP2GP parts).
+    std::filesystem::path bodyFile;
 };
 
 struct HttpResponse {
@@ -50,7 +54,7 @@ struct TransportSettings {
 class HttpTransport {
 public:
     virtual ~HttpTransport() = default;
-    virtual TransportResult post(const HttpRequest& request) = 0;
+    virtual TransportResult send(const HttpRequest& request) = 0;
 };
 
 } // namespace gp::agent
