@@ -172,7 +172,7 @@ int Forwarder::runDue() {
             continue;
         }
         const auto key = std::make_pair(record.conversationId, record.recipient);
-        if (busy.count(key) != 0) {
+        if (m_config.forwardInOrder && busy.count(key) != 0) {
             dueAt(record.expiresAt);
             continue;
         }

@@ -141,6 +141,9 @@ const std::vector<ConfigKey>& configKeys() {
         {"mock.forwardMaxDelay", KeyType::Duration, "PT30S", "longest wait between deliveries"},
         {"mock.forwardTimeout", KeyType::Duration, "PT30S",
          "how long one delivery to a practice may take before it counts as failed"},
+        {"mock.forwardInOrder", KeyType::Boolean, "true",
+         "deliver each conversation's messages in the order accepted; false lets a message "
+         "held back by a retry be overtaken"},
     };
     return keys;
 }
@@ -241,6 +244,11 @@ Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfi
     if (result.forwardMaxDelay.value < result.forwardRetryDelay.value) {
         return failure("mock.forwardMaxDelay", "must not be shorter than mock.forwardRetryDelay");
     }
+    const std::string inOrder = value(config, declared("mock.forwardInOrder"));
+    if (inOrder != "true" && inOrder != "false") {
+        return failure("mock.forwardInOrder", "must be true or false, not '" + inOrder + "'");
+    }
+    result.forwardInOrder = inOrder == "true";
     for (auto& [interaction, duration] : result.gp2gpPersistDurations) {
         const std::string key = std::string(kPersistPrefix) + interaction;
         auto configured = durationValue(config, key, duration.text);

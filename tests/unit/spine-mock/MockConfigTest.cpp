@@ -46,6 +46,7 @@ TEST_SUITE("spine-mock") {
                        {"mock.knownSenders", "A91424-9199121, B82001-1234567"},
                        {"mock.faults", "/f.json"},
                        {"mock.logLevel", "debug"},
+                       {"mock.forwardInOrder", "false"},
                        {"mock.prot", "7000"},
                        {"other.key", "ignored silently"}}),
             warnings);
@@ -54,9 +55,10 @@ TEST_SUITE("spine-mock") {
         CHECK(config->bind == "0.0.0.0");
         CHECK(config->knownSenders == std::vector<std::string>{"A91424-9199121", "B82001-1234567"});
         CHECK(config->faultsFile == "/f.json");
+        CHECK_FALSE(config->forwardInOrder);
         CHECK(warnings ==
               std::vector<std::string>{"unknown configuration key mock.prot is ignored"});
-        CHECK(configKeys().size() == 16);
+        CHECK(configKeys().size() == 17);
     }
 
     TEST_CASE("GP2GP and forwarder keys are read, with per-interaction persist durations") {

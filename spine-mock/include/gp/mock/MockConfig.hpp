@@ -16,7 +16,7 @@ class AbstractConfiguration;
 namespace gp::mock {
 
 /// What a configuration key holds; decides how its value is checked.
-enum class KeyType { String, Port, Path, PartyList, LogLevel, Count, Duration };
+enum class KeyType { String, Port, Path, PartyList, LogLevel, Count, Duration, Boolean };
 
 /// One declared key: every mock.* key is listed once, with its type, default and meaning.
 struct ConfigKey {
@@ -52,6 +52,9 @@ struct MockConfig {
     IsoDuration forwardRetryDelay{"PT1S", std::chrono::seconds(1)};
     IsoDuration forwardMaxDelay{"PT30S", std::chrono::seconds(30)};
     IsoDuration forwardTimeout{"PT30S", std::chrono::seconds(30)};
+    /// Deliver a conversation's messages to a practice one at a time, in the order accepted.
+    /// Off, a message held back by a retry is overtaken by later ones (tests of re-ordering).
+    bool forwardInOrder = true;
 
     /// The persist duration of a GP2GP interaction; zero for one the mock does not route.
     std::chrono::milliseconds persistDuration(std::string_view interaction) const;

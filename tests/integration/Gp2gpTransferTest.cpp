@@ -1,0 +1,287 @@
+// GP2GP end to end: two real gp-agent processes (practice A holds the record, practice B asks
+// for it) and a real spine-mock between them as the Spine's hub and directory.
+
+#include "ProcessHarness.hpp"
+#include "SeededRandom.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+
+using namespace gp::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const TestPractice kOldPractice{"A83008", "A83008-9199121", "200000001234"};
+const TestPractice kNewPractice{"B86041", "B86041-9199122", "200000005678"};
+const std::string kNhsNumber = "9449304130";
+
+struct SourceDocument {
+    std::string file;
+    std::string contentType;
+    std::string bytes;
+};
+
+std::string randomBytes(std::size_t size, std::uint64_t seed) {
+    SeededRandom random(seed);
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; i += 8) {
+        const auto word = random.nextU64();
+        for (std::size_t b = 0; b < 8 && i + b < size; ++b) {
+            bytes[i + b] = static_cast<char>((word >> (8 * b)) & 0xFF);
+        }
+    }
+    return bytes;
+}
+
+std::string readFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Writes a patient's folder in practice A's record source: record.json plus the documents.
+void writeRecord(const fs::path& recordSource, const std::vector<SourceDocument>& documents,
+                 int narrativeEntries = 1) {
+    const fs::path folder = recordSource / kNhsNumber;
+    fs::create_directories(folder);
+    std::string entries;
+    for (int i = 0; i < narrativeEntries; ++i) {
+        entries += std::string(i ? ", " : "") + R"({"kind": "narrative", "text": "Entry )" +
+                   std::to_string(i) + R"( of the consultation notes, reviewed and filed."})";
+    }
+    std::string attachments;
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+        attachments += std::string(i ? ", " : "") + R"({"file": ")" + documents[i].file +
+                       R"(", "contentType": ")" + documents[i].contentType + R"("})";
+        std::ofstream(folder / documents[i].file, std::ios::binary) << documents[i].bytes;
+    }
+    std::ofstream(folder / "record.json")
+        << R"({"patient": {"nhsNumber": ")" << kNhsNumber
+        << R"("}, "compositions": [{"title": "Surgery consultation", "effectiveTime": "2024-01-05",
+              "author": "DR A JONES", "entries": [)"
+        << entries << R"(]}], "attachments": [)" << attachments << "]}";
+}
+
+/// Practice A (the old practice), practice B (the new one) and the hub, all started, with both
+/// practices registered in the hub's directory.
+struct Transfer {
+    TempDir dir{"gp-gp2gp"};
+    fs::path recordSource = dir.path() / "records";
+    fs::path importDir = dir.path() / "import";
+    SpineMock mock;
+    std::unique_ptr<Agent> oldPractice;
+    std::unique_ptr<Agent> newPractice;
+
+    explicit Transfer(const std::string& oldConfig = "", const std::string& newConfig = "",
+                      const std::string& mockConfig = "")
+        : mock(dir.path() / "mock",
+               // Retries at test speed; everything else as the hub publishes by default.
+               "mock.gp2gp.retryInterval = PT0.2S\nmock.forwardRetryDelay = PT0.1S\n"
+               "mock.forwardMaxDelay = PT0.5S\n" +
+                   mockConfig) {
+        fs::create_directories(recordSource);
+        mock.start();
+        oldPractice = std::make_unique<Agent>(
+            dir.path() / "old", mock.baseUrl(),
+            "gp2gp.recordSource = " + recordSource.string() + "\n" + oldConfig, kOldPractice);
+        newPractice = std::make_unique<Agent>(
+            dir.path() / "new", mock.baseUrl(),
+            "gp2gp.importDir = " + importDir.string() + "\n" + newConfig, kNewPractice);
+        oldPractice->start();
+        newPractice->start();
+        registerBoth();
+    }
+
+    void registerBoth() {
+        mock.registerPractice(kOldPractice.odsCode, kOldPractice.partyKey, kOldPractice.asid,
+                              oldPractice->inboundUrl());
+        mock.registerPractice(kNewPractice.odsCode, kNewPractice.partyKey, kNewPractice.asid,
+                              newPractice->inboundUrl());
+    }
+
+    std::string request(const std::string& nhsNumber = kNhsNumber) {
+        auto reply = newPractice->api().post(
+            "/v1/gp2gp/requests", R"({"nhsNumber": ")" + nhsNumber + R"(", "fromOdsCode": ")" +
+                                      kOldPractice.odsCode + R"("})");
+        REQUIRE_MESSAGE(reply.status == 202, reply.body);
+        return parseJsonObject(reply.body)->getValue<std::string>("conversationId");
+    }
+
+    static Poco::JSON::Object::Ptr transfer(const Agent& agent, const std::string& id) {
+        auto reply = agent.api().get("/v1/gp2gp/transfers/" + id);
+        if (reply.status != 200) {
+            return nullptr;
+        }
+        return parseJsonObject(reply.body);
+    }
+
+    static std::string stateOf(const Agent& agent, const std::string& id) {
+        auto view = transfer(agent, id);
+        return view ? view->getValue<std::string>("state") : "";
+    }
+
+    static std::string errorCodeOf(const Agent& agent, const std::string& id) {
+        auto view = transfer(agent, id);
+        return view && !view->isNull("errorCode") ? view->getValue<std::string>("errorCode") : "";
+    }
+
+    static bool waitForState(const Agent& agent, const std::string& id, const std::string& state,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(90)) {
+        return waitUntil([&] { return stateOf(agent, id) == state; }, timeout);
+    }
+
+    fs::path imported(const std::string& id) const { return importDir / id; }
+
+    /// Every outbound message of practice A the hub forwarded to B, by MessageId.
+    std::map<std::string, int> forwardsToNewPractice() {
+        std::map<std::string, int> forwarded;
+        for (const auto& entry : mock.journal()) {
+            if (entry->getValue<std::string>("outcome") == "forwarded" && entry->has("recipient") &&
+                entry->getValue<std::string>("recipient") == kNewPractice.odsCode) {
+                ++forwarded[entry->getValue<std::string>("messageId")];
+            }
+        }
+        return forwarded;
+    }
+};
+
+void checkImportedDocuments(const Transfer& t, const std::string& id,
+                            const std::vector<SourceDocument>& documents) {
+    for (const auto& document : documents) {
+        const auto path = t.imported(id) / document.file;
+        REQUIRE_MESSAGE(fs::exists(path), path.string());
+        CHECK_MESSAGE(readFile(path) == document.bytes, document.file);
+    }
+}
+
+} // namespace
+
+TEST_SUITE("integration") {
+
+    TEST_CASE("GP2GP: a record without documents moves from the old practice to the new one") {
+        Transfer t;
+        writeRecord(t.recordSource, {}, 3);
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
+        REQUIRE(Transfer::waitForState(*t.oldPractice, id, "closed"));
+        const auto extract = readFile(t.imported(id) / "ehr-extract.xml");
+        CHECK(extract.find("RCMR_IN030000UK06") != std::string::npos);
+        CHECK(extract.find("Entry 2 of the consultation notes") != std::string::npos);
+        auto history = Transfer::transfer(*t.newPractice, id)->getArray("history");
+        CHECK(history->size() >= 3);
+    }
+
+    TEST_CASE("GP2GP: inline documents arrive byte-identical") {
+        Transfer t;
+        const std::vector<SourceDocument> documents = {
+            {"discharge-letter.txt", "text/plain", "Discharged home on 4 January.\n"},
+            {"ecg-strip.png", "image/png", randomBytes(20'000, 7)},
+        };
+        writeRecord(t.recordSource, documents);
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
+        checkImportedDocuments(t, id, documents);
+        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+    }
+
+    TEST_CASE("GP2GP: a 30 MB document travels in fragments, out of order and duplicated") {
+        // The hub lets later messages overtake one held back by a retry, fails the first document
+        // message once and delivers the next one twice.
+        Transfer t("", "", "mock.forwardInOrder = false\n");
+        t.mock.injectFault(R"({"interaction": "COPC_IN000001UK01", "times": 1, "leg": "forward",
+                           "fault": {"type": "http", "status": 503}})");
+        t.mock.injectFault(R"({"interaction": "COPC_IN000001UK01", "times": 1, "leg": "forward",
+                           "fault": {"type": "duplicate"}})");
+        const std::vector<SourceDocument> documents = {
+            {"scanned-letter.pdf", "application/pdf", randomBytes(30 * 1024 * 1024, 11)},
+            {"note.txt", "text/plain", "A short note that travels inline.\n"},
+        };
+        writeRecord(t.recordSource, documents);
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
+        checkImportedDocuments(t, id, documents);
+        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+
+        int fragments = 0;
+        auto parts = Transfer::transfer(*t.newPractice, id)->getArray("parts");
+        for (unsigned i = 0; i < parts->size(); ++i) {
+            fragments += parts->getObject(i)->getValue<std::string>("kind") == "fragment";
+        }
+        CHECK(fragments >= 7); // 30 MB in pieces of at most 4.5 MB
+        int faults = 0;
+        for (const auto& entry : t.mock.journal()) {
+            faults += entry->getValue<std::string>("outcome") == "forward-fault";
+        }
+        CHECK(faults == 2);
+    }
+
+    TEST_CASE("GP2GP: an extract over the threshold travels compressed") {
+        Transfer t("gp2gp.largeThreshold = 16384\n");
+        writeRecord(t.recordSource, {}, 400);
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
+        const auto extract = readFile(t.imported(id) / "ehr-extract.xml");
+        CHECK(extract.size() > 16384);
+        CHECK(extract.find("Entry 399 of the consultation notes") != std::string::npos);
+    }
+
+    TEST_CASE("GP2GP: a patient the old practice does not hold is answered with NACK 06") {
+        Transfer t;
+        const auto id = t.request("9449305552");
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "failed"));
+        CHECK(Transfer::errorCodeOf(*t.newPractice, id) == "06");
+        CHECK(Transfer::errorCodeOf(*t.oldPractice, id) == "06");
+        CHECK_FALSE(fs::exists(t.imported(id)));
+    }
+
+    TEST_CASE("GP2GP: a fragment that never arrives ends the transfer with NACK 31") {
+        Transfer t("gp2gp.largeThreshold = 16384\n", "gp2gp.receiveTimeout = PT3S\n");
+        // The hub cannot deliver one document message: the new practice never gets it.
+        t.mock.injectFault(R"({"interaction": "COPC_IN000001UK01", "times": 1, "leg": "forward",
+                           "fault": {"type": "http", "status": 400}})");
+        writeRecord(t.recordSource,
+                    {{"big.bin", "application/octet-stream", randomBytes(100'000, 3)}});
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "failed"));
+        CHECK(Transfer::errorCodeOf(*t.newPractice, id) == "31");
+        CHECK(waitUntil([&] { return Transfer::errorCodeOf(*t.oldPractice, id) == "31"; }));
+        CHECK_FALSE(fs::exists(t.imported(id)));
+    }
+
+    TEST_CASE("GP2GP: the old practice's agent killed mid-transfer finishes after restart, nothing "
+              "twice") {
+        Transfer t("gp2gp.largeThreshold = 1048576\n");
+        const std::vector<SourceDocument> documents = {
+            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 5)},
+        };
+        writeRecord(t.recordSource, documents);
+        const auto id = t.request();
+
+        // Kill A once the new practice has started receiving documents.
+        REQUIRE(waitUntil(
+            [&] {
+                auto view = Transfer::transfer(*t.newPractice, id);
+                return view && view->getValue<int>("partsReceived") > 0;
+            },
+            std::chrono::seconds(60)));
+        t.oldPractice->kill9();
+        t.oldPractice->start();
+        t.registerBoth(); // A's inbound port changed with the restart
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
+        checkImportedDocuments(t, id, documents);
+        for (const auto& [messageId, count] : t.forwardsToNewPractice()) {
+            CHECK_MESSAGE(count == 1, messageId);
+        }
+    }
+
+} // TEST_SUITE
