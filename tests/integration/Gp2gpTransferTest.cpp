@@ -284,4 +284,102 @@ TEST_SUITE("integration") {
         }
     }
 
+    TEST_CASE("GP2GP: the new practice's agent killed mid-transfer finishes after restart") {
+        Transfer t("gp2gp.largeThreshold = 1048576\n");
+        const std::vector<SourceDocument> documents = {
+            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 8)},
+        };
+        writeRecord(t.recordSource, documents);
+        const auto id = t.request();
+
+        REQUIRE(waitUntil(
+            [&] {
+                auto view = Transfer::transfer(*t.newPractice, id);
+                return view && view->getValue<int>("partsReceived") > 0;
+            },
+            std::chrono::seconds(60)));
+        t.newPractice->kill9();
+        t.newPractice->start();
+        t.registerBoth(); // B's inbound port changed with the restart
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
+        checkImportedDocuments(t, id, documents);
+        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+    }
+
+    TEST_CASE("GP2GP: spine-mock killed mid-transfer resumes forwarding after restart") {
+        Transfer t("gp2gp.largeThreshold = 1048576\n");
+        const std::vector<SourceDocument> documents = {
+            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 9)},
+        };
+        writeRecord(t.recordSource, documents);
+        const auto id = t.request();
+
+        REQUIRE(waitUntil(
+            [&] {
+                auto view = Transfer::transfer(*t.newPractice, id);
+                return view && view->getValue<int>("partsReceived") > 0;
+            },
+            std::chrono::seconds(60)));
+        t.mock.kill9();
+        t.mock.restartOnSamePort();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
+        checkImportedDocuments(t, id, documents);
+        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+    }
+
+    TEST_CASE(
+        "GP2GP: with autoAck off the practice accepts or rejects the record through the API") {
+        Transfer t("", "gp2gp.autoAck = false\n");
+        writeRecord(t.recordSource, {{"letter.txt", "text/plain", "Dear colleague\n"}});
+
+        SUBCASE("accepted") {
+            const auto id = t.request();
+            REQUIRE(Transfer::waitForState(*t.newPractice, id, "awaiting-ack"));
+            CHECK(fs::exists(t.imported(id) / "letter.txt"));
+            auto reply = t.newPractice->api().post("/v1/gp2gp/transfers/" + id + "/ack",
+                                                   R"({"accepted": true})");
+            CHECK(reply.status == 202);
+            CHECK(Transfer::waitForState(*t.newPractice, id, "closed"));
+            CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+        }
+        SUBCASE("rejected with reason 11") {
+            const auto id = t.request();
+            REQUIRE(Transfer::waitForState(*t.newPractice, id, "awaiting-ack"));
+            auto reply = t.newPractice->api().post("/v1/gp2gp/transfers/" + id + "/ack",
+                                                   R"({"reasonCode": "11"})");
+            CHECK(reply.status == 202);
+            CHECK(Transfer::waitForState(*t.newPractice, id, "failed"));
+            CHECK(waitUntil([&] { return Transfer::errorCodeOf(*t.oldPractice, id) == "11"; }));
+        }
+    }
+
+    TEST_CASE("GP2GP: a record.json the old practice cannot read is answered with NACK 10") {
+        Transfer t;
+        fs::create_directories(t.recordSource / kNhsNumber);
+        std::ofstream(t.recordSource / kNhsNumber / "record.json") << R"({"patient": {}})";
+        const auto id = t.request();
+
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "failed"));
+        CHECK(Transfer::errorCodeOf(*t.newPractice, id) == "10");
+    }
+
+    TEST_CASE("GP2GP: requests are checked before anything is stored") {
+        Transfer t;
+        auto api = t.newPractice->api();
+        auto badNhs = api.post("/v1/gp2gp/requests",
+                               R"({"nhsNumber": "9449304131", "fromOdsCode": "A83008"})");
+        CHECK(badNhs.status == 400);
+        CHECK(badNhs.body.find(R"("field":"nhsNumber")") != std::string::npos);
+        auto unknownPractice = api.post("/v1/gp2gp/requests",
+                                        R"({"nhsNumber": "9449304130", "fromOdsCode": "Z99999"})");
+        CHECK(unknownPractice.status == 503);
+        CHECK(unknownPractice.body.find(R"("field":"sds")") != std::string::npos);
+        gp::agent::ApiClient anonymous("127.0.0.1", t.newPractice->apiPort(), "");
+        CHECK(anonymous.get("/v1/gp2gp/transfers").status == 401);
+        auto list = parseJsonObject(api.get("/v1/gp2gp/transfers").body);
+        CHECK(list->getArray("transfers")->size() == 0);
+    }
+
 } // TEST_SUITE

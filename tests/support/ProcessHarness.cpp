@@ -162,11 +162,20 @@ SpineMock::SpineMock(std::filesystem::path stateDir, std::string extraConfig)
     : m_stateDir(std::move(stateDir)), m_extraConfig(std::move(extraConfig)) {}
 
 void SpineMock::start() {
+    launch(0);
+}
+
+void SpineMock::restartOnSamePort() {
+    launch(m_port);
+}
+
+void SpineMock::launch(int port) {
     std::filesystem::create_directories(m_stateDir);
     std::filesystem::remove(m_stateDir / "ports.json");
     const auto config = m_stateDir / "spine-mock.properties";
-    agent::writeFileAtomically(config, "mock.port = 0\nmock.stateDir = " + m_stateDir.string() +
-                                           "\n" + m_extraConfig);
+    agent::writeFileAtomically(config, "mock.port = " + std::to_string(port) +
+                                           "\nmock.stateDir = " + m_stateDir.string() + "\n" +
+                                           m_extraConfig);
     m_process = std::make_unique<ChildProcess>(
         SPINE_MOCK_BIN, std::vector<std::string>{"--config", config.string()},
         m_stateDir / "spine-mock.log");
@@ -331,6 +340,17 @@ std::string Agent::stateOf(const std::string& messageId) const {
 bool Agent::waitForState(const std::string& messageId, const std::string& state,
                          std::chrono::milliseconds timeout) const {
     return waitUntil([&] { return stateOf(messageId) == state; }, timeout);
+}
+
+long peakRssKb(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return -1;
 }
 
 CommandResult runAgentCtl(const std::filesystem::path& configFile,

@@ -63,6 +63,8 @@ class SpineMock {
 public:
     explicit SpineMock(std::filesystem::path stateDir, std::string extraConfig = "");
     void start();
+    /// Starts again on the port it had, so agents configured with its URL keep reaching it.
+    void restartOnSamePort();
     void kill9();
     void stop();
     int port() const { return m_port; }
@@ -84,6 +86,8 @@ public:
                          const std::map<std::string, std::string>& headers);
 
 private:
+    void launch(int port);
+
     std::filesystem::path m_stateDir;
     std::string m_extraConfig;
     std::unique_ptr<ChildProcess> m_process;
@@ -108,6 +112,7 @@ public:
     int stop(); // SIGTERM; returns the exit status
     int apiPort() const { return m_apiPort; }
     int inboundPort() const { return m_inboundPort; }
+    int pid() const { return m_process ? m_process->pid() : -1; }
     std::string inboundUrl() const;
     const std::filesystem::path& stateDir() const { return m_stateDir; }
     const std::filesystem::path& configFile() const { return m_configFile; }
@@ -134,6 +139,9 @@ private:
     int m_inboundPort = 0;
     std::string m_token;
 };
+
+/// Peak resident set size (VmHWM) of a running process, in kilobytes; -1 when unknown.
+long peakRssKb(int pid);
 
 /// Runs gp-agentctl with the given arguments; returns exit code and combined output.
 struct CommandResult {

@@ -28,6 +28,16 @@ using gp::agent::TransportSettings;
 
 namespace {
 
+// A POST with the given headers and body; the other fields keep their defaults.
+HttpRequest postRequest(std::string url, std::vector<std::pair<std::string, std::string>> headers,
+                        std::string body) {
+    HttpRequest request;
+    request.url = std::move(url);
+    request.headers = std::move(headers);
+    request.body = std::move(body);
+    return request;
+}
+
 /// What the server saw of the last request.
 struct Received {
     std::mutex mutex;
@@ -173,10 +183,10 @@ TEST_SUITE("agent") {
         const std::string body = binaryBody();
 
         const TransportResult result = transport.send(
-            HttpRequest{server.url("/reliablemessaging/intermediary"),
+            postRequest(server.url("/reliablemessaging/intermediary"),
                         {{"SOAPAction", "urn:nhs:names:services:mm/PORX_IN020101SM31"},
                          {"Content-Type", "multipart/related; boundary=\"--=_MIME-Boundary\""}},
-                        body});
+                        body));
 
         CHECK(result.failure == TransportResult::Failure::None);
         CHECK(result.failureText.empty());
@@ -201,7 +211,7 @@ TEST_SUITE("agent") {
         CurlTransport transport(quickSettings());
         for (int i = 0; i < 3; ++i) {
             const TransportResult result = transport.send(
-                HttpRequest{server.url("/echo"), {}, "message " + std::to_string(i)});
+                postRequest(server.url("/echo"), {}, "message " + std::to_string(i)));
             REQUIRE(result.response);
             CHECK(result.response->body == "message " + std::to_string(i));
         }
@@ -217,7 +227,7 @@ TEST_SUITE("agent") {
         }
         CurlTransport transport(quickSettings());
         const TransportResult result = transport.send(
-            HttpRequest{"http://127.0.0.1:" + std::to_string(port) + "/", {}, "body"});
+            postRequest("http://127.0.0.1:" + std::to_string(port) + "/", {}, "body"));
         CHECK(result.failure == TransportResult::Failure::ConnectFailed);
         CHECK_FALSE(result.failureText.empty());
         CHECK_FALSE(result.response);
@@ -229,7 +239,7 @@ TEST_SUITE("agent") {
         settings.totalTimeout = std::chrono::milliseconds(200);
         CurlTransport transport(settings);
 
-        const TransportResult result = transport.send(HttpRequest{server.url("/slow"), {}, "body"});
+        const TransportResult result = transport.send(postRequest(server.url("/slow"), {}, "body"));
         server.release.set(); // only now may the server answer
 
         CHECK(result.failure == TransportResult::Failure::Timeout);
@@ -244,8 +254,8 @@ TEST_SUITE("agent") {
         server.start();
 
         CurlTransport transport(quickSettings());
-        const TransportResult result = transport.send(HttpRequest{
-            "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/", {}, "body"});
+        const TransportResult result = transport.send(postRequest(
+            "http://127.0.0.1:" + std::to_string(socket.address().port()) + "/", {}, "body"));
         server.stop();
 
         CHECK(result.failure == TransportResult::Failure::ConnectionReset);
@@ -259,11 +269,11 @@ TEST_SUITE("agent") {
         settings.totalTimeout = std::chrono::milliseconds(200);
         CurlTransport transport(settings);
 
-        CHECK(transport.send(HttpRequest{server.url("/slow"), {}, "first"}).failure ==
+        CHECK(transport.send(postRequest(server.url("/slow"), {}, "first")).failure ==
               TransportResult::Failure::Timeout);
         server.release.set();
         const TransportResult result =
-            transport.send(HttpRequest{server.url("/echo"), {}, "second"});
+            transport.send(postRequest(server.url("/echo"), {}, "second"));
         REQUIRE(result.response);
         CHECK(result.response->body == "second");
     }

@@ -1,0 +1,102 @@
+// Benchmark, not a test: moves one generated record (default 100 MB of documents) from
+// practice A's record source to practice B's import folder through spine-mock, with two real
+// gp-agent processes, and reports the wall time and each agent's peak RSS.
+//
+//   build/ci/tests/bench/bench_gp2gp_transfer [MEGABYTES=100] [DOCUMENTS=1]
+
+#include "ProcessHarness.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+using namespace gp::test;
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+    const long megabytes = argc > 1 ? std::atol(argv[1]) : 100;
+    const int documents = argc > 2 ? std::atoi(argv[2]) : 1;
+    const std::string nhsNumber = "9449304130";
+
+    TempDir dir("gp-bench-gp2gp");
+    const fs::path records = dir.path() / "records";
+    const fs::path folder = records / nhsNumber;
+    fs::create_directories(folder);
+    // Generated at run time, never committed: pseudo-random bytes so nothing compresses away.
+    std::string attachments;
+    std::uint64_t state = 88172645463325252ULL;
+    const std::size_t perDocument =
+        static_cast<std::size_t>(megabytes) * 1024 * 1024 / static_cast<std::size_t>(documents);
+    for (int d = 0; d < documents; ++d) {
+        const std::string name = "scan-" + std::to_string(d) + ".bin";
+        std::ofstream out(folder / name, std::ios::binary);
+        std::string chunk(1 << 20, '\0');
+        for (std::size_t written = 0; written < perDocument; written += chunk.size()) {
+            for (auto& c : chunk) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                c = static_cast<char>(state);
+            }
+            out.write(chunk.data(),
+                      static_cast<std::streamsize>(std::min(chunk.size(), perDocument - written)));
+        }
+        attachments += std::string(d ? ", " : "") + R"({"file": ")" + name +
+                       R"(", "contentType": "application/octet-stream"})";
+    }
+    std::ofstream(folder / "record.json")
+        << R"({"patient": {"nhsNumber": ")" << nhsNumber
+        << R"("}, "compositions": [{"title": "Consultation", "effectiveTime": "2024-01-05",
+              "entries": [{"kind": "narrative", "text": "Seen."}]}], "attachments": [)"
+        << attachments << "]}";
+
+    SpineMock mock(dir.path() / "mock", "mock.logLevel = warning\n");
+    mock.start();
+    Agent a(dir.path() / "a", mock.baseUrl(),
+            "log.level = warning\ngp2gp.recordSource = " + records.string() + "\n",
+            {"A83008", "A83008-9199121", "200000001234"});
+    Agent b(dir.path() / "b", mock.baseUrl(),
+            "log.level = warning\ngp2gp.importDir = " + (dir.path() / "import").string() + "\n",
+            {"B86041", "B86041-9199122", "200000005678"});
+    a.start();
+    b.start();
+    mock.registerPractice("A83008", "A83008-9199121", "200000001234", a.inboundUrl());
+    mock.registerPractice("B86041", "B86041-9199122", "200000005678", b.inboundUrl());
+
+    const auto started = std::chrono::steady_clock::now();
+    auto reply = b.api().post("/v1/gp2gp/requests",
+                              R"({"nhsNumber": ")" + nhsNumber + R"(", "fromOdsCode": "A83008"})");
+    if (reply.status != 202) {
+        std::fprintf(stderr, "request refused: %s\n", reply.body.c_str());
+        return 1;
+    }
+    const auto id = parseJsonObject(reply.body)->getValue<std::string>("conversationId");
+    const auto stateOf = [&](const Agent& agent) {
+        auto view = agent.api().get("/v1/gp2gp/transfers/" + id);
+        return view.status == 200 ? parseJsonObject(view.body)->getValue<std::string>("state")
+                                  : std::string();
+    };
+    bool imported = waitUntil(
+        [&] {
+            const auto state = stateOf(b);
+            return state == "complete" || state == "closed" || state == "failed";
+        },
+        std::chrono::minutes(10));
+    const auto importedAt = std::chrono::steady_clock::now();
+    imported = imported && stateOf(b) != "failed";
+    waitUntil([&] { return stateOf(b) == "closed" && stateOf(a) == "closed"; },
+              std::chrono::minutes(2));
+    const auto closedAt = std::chrono::steady_clock::now();
+
+    const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+    std::printf("gp2gp_transfer: %ld MB in %d document(s)\n", megabytes, documents);
+    std::printf("  record source -> import folder: %.2f s%s\n", seconds(importedAt - started),
+                imported ? "" : " (FAILED or timed out)");
+    std::printf("  until both sides closed: %.2f s\n", seconds(closedAt - started));
+    std::printf("  peak RSS: practice A (sender) %.1f MB, practice B (requester) %.1f MB\n",
+                static_cast<double>(peakRssKb(a.pid())) / 1024.0,
+                static_cast<double>(peakRssKb(b.pid())) / 1024.0);
+    a.stop();
+    b.stop();
+    mock.stop();
+    return imported ? 0 : 1;
+}
