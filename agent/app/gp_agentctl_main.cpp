@@ -11,13 +11,18 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +41,10 @@ const char* kUsageText = R"(usage: gp-agentctl [--config FILE] COMMAND
 
 Commands:
   submit eps FILE.json          submit a prescription (FILE '-' reads standard input)
+  eps cancel PRESCRIPTION_ID LINE_ITEM_ID [REASON]
+                                cancel one item of a prescription this agent sent (REASON a
+                                code 0001-0008, default 0001 prescribing error)
+  eps show PRESCRIPTION_ID      each item's state and Spine's last code, and the messages
   show MESSAGE_ID               a message's state, attempts, last error and history
   status                        counts by state, oldest queued, last ack, last transport error
   audit list [--after N] [--limit N]
@@ -50,6 +59,10 @@ Commands:
   gp2gp ack CONVERSATION_ID (--accept | --reject CODE)
                                 accept a received record, or reject it with a NACK code
                                 (gp2gp.autoAck=false)
+  ers refer NHS_NUMBER SERVICE_ID[,SERVICE_ID...] [--letter FILE [--type MEDIA_TYPE]]
+                                make an e-Referral to 1 to 20 shortlisted services, optionally
+                                with a letter (the type follows the file's extension)
+  ers show REQUEST_ID           an e-RS request's state, UBRN and steps
   --json                        (any command) print the agent's JSON as is
 
 The configuration defaults to /etc/gp-agent/agent.properties: gp-agentctl reads the agent's own
@@ -142,6 +155,61 @@ int submitEps(const Context& ctx, const std::string& file) {
     std::cout << "accepted: message " << textOf(accepted, "messageId") << ", prescription "
               << textOf(accepted, "prescriptionId") << ", state " << textOf(accepted, "state")
               << "\n";
+    if (auto items = accepted->getArray("items")) {
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            std::cout << "  item "
+                      << textOf(items->getObject(static_cast<unsigned>(i)), "lineItemId") << "\n";
+        }
+    }
+    return kOk;
+}
+
+int epsCancel(const Context& ctx, const std::string& prescriptionId, const std::string& lineItemId,
+              const std::string& reason) {
+    Object request;
+    request.set("prescriptionId", prescriptionId);
+    request.set("lineItemId", lineItemId);
+    request.set("reason", reason);
+    std::ostringstream body;
+    request.stringify(body);
+    auto reply = clientFor(ctx.settings).post("/v1/eps/cancellations", body.str());
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto accepted = parseObject(reply.body);
+    std::cout << "accepted: cancellation message " << textOf(accepted, "messageId")
+              << ", prescription " << textOf(accepted, "prescriptionId") << ", item "
+              << textOf(accepted, "lineItemId") << ", state " << textOf(accepted, "state") << "\n";
+    return kOk;
+}
+
+int epsShow(const Context& ctx, const std::string& prescriptionId) {
+    int exitCode = kOk;
+    auto fetched = fetch(ctx, "/v1/eps/prescriptions/" + prescriptionId, exitCode);
+    if (!fetched) {
+        return exitCode;
+    }
+    const auto& prescription = *fetched;
+    std::cout << "prescription " << textOf(prescription, "prescriptionId") << "\nitems:\n";
+    auto items = prescription->getArray("items");
+    for (std::size_t i = 0; items && i < items->size(); ++i) {
+        auto item = items->getObject(static_cast<unsigned>(i));
+        std::cout << "  " << textOf(item, "lineItemId") << "  " << textOf(item, "state") << "  "
+                  << textOf(item, "code") << "  " << textOf(item, "text") << "  "
+                  << textOf(item, "updatedAt") << "\n";
+    }
+    std::cout << "messages:\n";
+    auto messages = prescription->getArray("messages");
+    for (std::size_t i = 0; messages && i < messages->size(); ++i) {
+        auto message = messages->getObject(static_cast<unsigned>(i));
+        std::cout << "  " << textOf(message, "messageId") << "  " << textOf(message, "interaction")
+                  << "  " << textOf(message, "state") << "\n";
+    }
     return kOk;
 }
 
@@ -389,6 +457,83 @@ int gp2gpAck(const Context& ctx, const std::string& conversationId, bool accept,
     return kOk;
 }
 
+std::string letterType(const std::string& file) {
+    const std::string extension = Poco::toLower(std::filesystem::path(file).extension().string());
+    static const std::map<std::string, std::string> kTypes = {
+        {".pdf", "application/pdf"},
+        {".txt", "text/plain"},
+        {".rtf", "application/rtf"},
+        {".doc", "application/msword"},
+        {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".png", "image/png"},
+        {".tif", "image/tiff"},
+        {".tiff", "image/tiff"}};
+    const auto found = kTypes.find(extension);
+    return found == kTypes.end() ? "application/octet-stream" : found->second;
+}
+
+int ersRefer(const Context& ctx, const std::string& nhsNumber, const std::string& services,
+             const std::string& letter, const std::string& type) {
+    Object::Ptr body = new Object;
+    body->set("nhsNumber", nhsNumber);
+    Poco::JSON::Array::Ptr ids = new Poco::JSON::Array;
+    Poco::StringTokenizer tokens(
+        services, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    for (const auto& id : tokens) {
+        ids->add(id);
+    }
+    body->set("serviceIds", ids);
+    if (!letter.empty()) {
+        // The agent reads the file itself, perhaps from another working directory.
+        body->set("letterFile", std::filesystem::absolute(letter).string());
+        body->set("letterContentType", type.empty() ? letterType(letter) : type);
+    }
+    std::ostringstream json;
+    body->stringify(json);
+    auto reply = clientFor(ctx.settings).post("/v1/ers/referrals", json.str());
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    std::cout << "accepted: e-RS request " << textOf(parseObject(reply.body), "requestId") << "\n";
+    return kOk;
+}
+
+int ersShow(const Context& ctx, const std::string& requestId) {
+    int exitCode = kOk;
+    auto fetched = fetch(ctx, "/v1/ers/referrals/" + requestId, exitCode);
+    if (!fetched) {
+        return exitCode;
+    }
+    const auto& request = *fetched;
+    std::cout << "request      " << textOf(request, "requestId") << "\n"
+              << "state        " << textOf(request, "state") << "\n"
+              << "UBRN         " << textOf(request, "ubrn") << "\n"
+              << "letter       "
+              << (textOf(request, "letter") != "true"           ? "none"
+                  : textOf(request, "letterAttached") == "true" ? "attached"
+                                                                : "not attached yet")
+              << "\n";
+    if (textOf(request, "errorCode") != "-") {
+        std::cout << "error        " << textOf(request, "errorCode") << ": "
+                  << textOf(request, "errorText") << "\n";
+    }
+    auto steps = request->getArray("steps");
+    std::cout << "steps:\n";
+    for (std::size_t i = 0; steps && i < steps->size(); ++i) {
+        auto step = steps->getObject(static_cast<unsigned>(i));
+        std::cout << "  " << textOf(step, "step") << "  " << textOf(step, "state") << "  "
+                  << textOf(step, "code") << "  " << textOf(step, "text") << "\n";
+    }
+    return textOf(request, "state") == "failed" ? kFailed : kOk;
+}
+
 std::optional<gp::agent::AgentSettings> loadConfig(const std::string& path) {
     try {
         Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
@@ -443,6 +588,12 @@ int main(int argc, char** argv) {
         if (command == "show" && args.size() == 2) {
             return show(ctx, args[1]);
         }
+        if (command == "eps" && (args.size() == 4 || args.size() == 5) && args[1] == "cancel") {
+            return epsCancel(ctx, args[2], args[3], args.size() == 5 ? args[4] : "0001");
+        }
+        if (command == "eps" && args.size() == 3 && args[1] == "show") {
+            return epsShow(ctx, args[2]);
+        }
         if (command == "status" && args.size() == 1) {
             return status(ctx);
         }
@@ -485,6 +636,26 @@ int main(int argc, char** argv) {
             if (args.size() == 5 && args[3] == "--reject") {
                 return gp2gpAck(ctx, args[2], false, args[4]);
             }
+        }
+        if (command == "ers" && args.size() >= 4 && args[1] == "refer") {
+            std::string letter;
+            std::string type;
+            bool wellFormed = true;
+            for (std::size_t i = 4; i < args.size(); i += 2) {
+                if (i + 1 < args.size() && args[i] == "--letter") {
+                    letter = args[i + 1];
+                } else if (i + 1 < args.size() && args[i] == "--type") {
+                    type = args[i + 1];
+                } else {
+                    wellFormed = false;
+                }
+            }
+            if (wellFormed) {
+                return ersRefer(ctx, args[2], args[3], letter, type);
+            }
+        }
+        if (command == "ers" && args.size() == 3 && args[1] == "show") {
+            return ersShow(ctx, args[2]);
         }
     } catch (const Poco::Exception& e) {
         std::cerr << "gp-agentctl: cannot reach the agent: " << e.displayText() << "\n";

@@ -145,8 +145,9 @@ Result<Fault> parseFault(const Object& object, const std::string& prefix, Leg le
         }
         fault.errorCode = *code;
         fault.description = *description;
-    } else if (kind == "reset") {
+    } else if (kind == "reset" || kind == "resetAfterProcessing") {
         fault.type = Fault::Type::Reset;
+        fault.afterProcessing = kind == "resetAfterProcessing";
     } else if (kind == "hang") {
         fault.type = Fault::Type::Hang;
         const auto seconds = intField(object, "seconds", prefix + "seconds", 0, kMaxHangSeconds);
@@ -154,6 +155,15 @@ Result<Fault> parseFault(const Object& object, const std::string& prefix, Leg le
             return seconds.error();
         }
         fault.seconds = *seconds;
+    } else if (kind == "deferred") {
+        fault.type = Fault::Type::Deferred;
+        if (object.has("polls")) {
+            const auto polls = intField(object, "polls", prefix + "polls", 0, kMaxTimes);
+            if (!polls) {
+                return polls.error();
+            }
+            fault.polls = *polls;
+        }
     } else if (kind == "delay") {
         fault.type = Fault::Type::Delay;
         const auto millis = intField(object, "ms", prefix + "ms", 0, kMaxDelayMillis);
@@ -242,6 +252,8 @@ std::string_view toString(Fault::Type type) {
         return "delay";
     case Fault::Type::LostReply:
         return "lostReply";
+    case Fault::Type::Deferred:
+        return "deferred";
     case Fault::Type::Duplicate:
         return "duplicate";
     }
@@ -283,7 +295,8 @@ Result<std::vector<FaultRule>> parseFaultRules(std::string_view json) {
 
 std::string toJson(const FaultRule& rule) {
     Object::Ptr fault = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    fault->set("type", std::string(toString(rule.fault.type)));
+    fault->set("type", rule.fault.afterProcessing ? std::string("resetAfterProcessing")
+                                                  : std::string(toString(rule.fault.type)));
     switch (rule.fault.type) {
     case Fault::Type::Http:
         fault->set("status", rule.fault.status);
@@ -315,6 +328,9 @@ std::string toJson(const FaultRule& rule) {
         break;
     case Fault::Type::Delay:
         fault->set("ms", rule.fault.milliseconds);
+        break;
+    case Fault::Type::Deferred:
+        fault->set("polls", rule.fault.polls);
         break;
     }
     Object object(Poco::JSON_PRESERVE_KEY_ORDER);

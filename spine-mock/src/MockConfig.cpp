@@ -144,6 +144,11 @@ const std::vector<ConfigKey>& configKeys() {
         {"mock.forwardInOrder", KeyType::Boolean, "true",
          "deliver each conversation's messages in the order accepted; false lets a message "
          "held back by a retry be overtaken"},
+        {"mock.ers.rateLimit", KeyType::Count, "10",
+         "e-RS requests per second before 429 Too Many Requests; 0 turns the limit off"},
+        {"mock.deferredReplies", KeyType::String, "",
+         "comma-separated EPS interactions (PORX_IN020101SM31, PORX_IN030101SM32) answered with "
+         "202 and a Content-Location to poll instead of the reply itself"},
     };
     return keys;
 }
@@ -195,6 +200,13 @@ Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfi
     }
 
     result.faultsFile = value(config, declared("mock.faults"));
+    result.deferredReplies = splitList(value(config, declared("mock.deferredReplies")));
+    for (const auto& interaction : result.deferredReplies) {
+        if (interaction != "PORX_IN020101SM31" && interaction != "PORX_IN030101SM32") {
+            return failure("mock.deferredReplies",
+                           "'" + interaction + "' is not PORX_IN020101SM31 or PORX_IN030101SM32");
+        }
+    }
 
     result.logLevel = value(config, declared("mock.logLevel"));
     try {
@@ -249,6 +261,16 @@ Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfi
         return failure("mock.forwardInOrder", "must be true or false, not '" + inOrder + "'");
     }
     result.forwardInOrder = inOrder == "true";
+    const std::string rateLimit = value(config, declared("mock.ers.rateLimit"));
+    int perSecond = 0;
+    const auto [rateEnd, rateError] =
+        std::from_chars(rateLimit.data(), rateLimit.data() + rateLimit.size(), perSecond);
+    if (rateError != std::errc() || rateEnd != rateLimit.data() + rateLimit.size() ||
+        perSecond < 0 || perSecond > 100000) {
+        return failure("mock.ers.rateLimit",
+                       "must be a whole number from 0 to 100000, not '" + rateLimit + "'");
+    }
+    result.ersRateLimit = perSecond;
     for (auto& [interaction, duration] : result.gp2gpPersistDurations) {
         const std::string key = std::string(kPersistPrefix) + interaction;
         auto configured = durationValue(config, key, duration.text);

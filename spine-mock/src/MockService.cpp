@@ -51,7 +51,8 @@ MockService::MockService(MockConfig config, const Clock& clock,
       m_eps(m_config, m_store, m_faults, clock, random, waiter),
       m_forwardEndpoint(m_config, m_store, m_faults, clock, random, waiter,
                         [this] { m_forwarder.wake(); }),
-      m_directory(m_config, m_store), m_admin(m_faults, m_store) {
+      m_directory(m_config, m_store), m_admin(m_faults, m_store),
+      m_ers(m_config, m_store, m_faults, clock, random, waiter) {
     for (auto& rule : loadFaults(m_config.faultsFile)) {
         m_faults.add(std::move(rule));
     }

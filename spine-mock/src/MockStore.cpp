@@ -70,6 +70,63 @@ CREATE INDEX forwards_by_state ON forwards (state, sequence);
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2 added the e-Referral Service's referrals and uploaded files (ErsStore).
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE IF NOT EXISTS ers_referrals (
+    ubrn           TEXT PRIMARY KEY,
+    correlation_id TEXT NOT NULL,
+    nhs_number     TEXT NOT NULL,
+    ods_code       TEXT NOT NULL,
+    priority       TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    services       TEXT NOT NULL,
+    attachments    TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ers_referrals_by_correlation ON ers_referrals (correlation_id);
+CREATE TABLE IF NOT EXISTS ers_binaries (
+    binary_id    TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    file_name    TEXT NOT NULL,
+    referral_id  TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+PRAGMA user_version = 2;
+)sql";
+
+// Version 3 added EPS line items, cancellations held until their prescription lands, and
+// deferred replies' poll tokens (EpsState).
+constexpr const char* kVersion3 = R"sql(
+CREATE TABLE IF NOT EXISTS eps_items (
+    prescription_id TEXT NOT NULL,
+    line_item_id    TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    dispenser_ods   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (prescription_id, line_item_id)
+);
+CREATE TABLE IF NOT EXISTS eps_held_cancellations (
+    message_id      TEXT PRIMARY KEY,
+    prescription_id TEXT NOT NULL,
+    line_item_id    TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    resolved_at     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS eps_held_by_prescription
+    ON eps_held_cancellations (prescription_id, state);
+CREATE TABLE IF NOT EXISTS eps_deferred (
+    token       TEXT PRIMARY KEY,
+    message_id  TEXT NOT NULL,
+    interaction TEXT NOT NULL,
+    polls_left  INTEGER NOT NULL
+);
+PRAGMA user_version = 3;
+)sql";
+
 constexpr const char* kForwardColumns =
     "sequence, message_id, interaction, conversation_id, sender, recipient, content_type, "
     "soap_action, state, attempts, deliveries, accepted_at, next_attempt_at, expires_at, "
@@ -136,10 +193,33 @@ Status MockStore::migrate() {
     if (!row) {
         return row.error();
     }
-    if (*row && version.integer(0) >= 1) {
-        return success();
+    const std::int64_t current = *row ? version.integer(0) : 0;
+    if (current < 1) {
+        if (auto upgraded = inTransaction([&] { return m_db->exec(kVersion1); }); !upgraded) {
+            return upgraded;
+        }
     }
-    return inTransaction([&] { return m_db->exec(kVersion1); });
+    if (current < 2) {
+        if (auto upgraded = inTransaction([&] { return m_db->exec(kVersion2); }); !upgraded) {
+            return upgraded;
+        }
+    }
+    if (current < 3) {
+        if (auto upgraded = inTransaction([&] { return m_db->exec(kVersion3); }); !upgraded) {
+            return upgraded;
+        }
+    }
+    return success();
+}
+
+Status MockStore::transaction(const std::function<Status(SqliteDatabase&)>& work) {
+    std::lock_guard lock(m_mutex);
+    return inTransaction([&] { return work(*m_db); });
+}
+
+Status MockStore::withDatabase(const std::function<Status(SqliteDatabase&)>& work) {
+    std::lock_guard lock(m_mutex);
+    return work(*m_db);
 }
 
 template <typename Work>

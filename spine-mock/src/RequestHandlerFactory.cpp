@@ -104,6 +104,27 @@ RequestHandlerFactory::createRequestHandler(const Poco::Net::HTTPServerRequest& 
             return MockAction::answer(m_service.admin().journal(r));
         });
     }
+    if (ErsEndpoint::serves(path)) {
+        // e-RS checks methods per operation itself, so that a wrong one gets an OperationOutcome.
+        return new CoreRequestHandler(
+            [this](const MockRequest& r) { return m_service.ers().handle(r); });
+    }
+    if (path.rfind("/_poll/", 0) == 0) {
+        if (method != HTTPRequest::HTTP_GET) {
+            return methodNotAllowed("GET");
+        }
+        return new CoreRequestHandler(
+            [this](const MockRequest& r) { return m_service.eps().poll(r); });
+    }
+    if (path == "/_admin/eps/dispensed" || path == "/_admin/eps/with-dispenser") {
+        if (method != HTTPRequest::HTTP_POST) {
+            return methodNotAllowed("POST");
+        }
+        const std::string state = path == "/_admin/eps/dispensed" ? "dispensed" : "with-dispenser";
+        return new CoreRequestHandler([this, state](const MockRequest& r) {
+            return MockAction::answer(m_service.eps().setItemState(r, state));
+        });
+    }
     if (path == "/healthz") {
         if (method != HTTPRequest::HTTP_GET) {
             return methodNotAllowed("GET");

@@ -104,6 +104,7 @@ MockAction SpineReplies::injectedFault(const Fault& fault, const ReceivedHeader&
     case Fault::Type::Delay:     // the caller waits and processes instead
     case Fault::Type::LostReply: // forward leg only; parseFaultRule keeps them off inbound rules
     case Fault::Type::Duplicate:
+    case Fault::Type::Deferred: // the caller processes and defers the reply instead
         break;
     }
     replyCode = "reset";

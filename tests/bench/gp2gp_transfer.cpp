@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     fs::create_directories(folder);
     // Generated at run time, never committed: pseudo-random bytes so nothing compresses away.
     std::string attachments;
-    std::uint64_t state = 88172645463325252ULL;
+    std::uint64_t xorshift = 88172645463325252ULL;
     const std::size_t perDocument =
         static_cast<std::size_t>(megabytes) * 1024 * 1024 / static_cast<std::size_t>(documents);
     for (int d = 0; d < documents; ++d) {
@@ -32,10 +32,10 @@ int main(int argc, char** argv) {
         std::string chunk(1 << 20, '\0');
         for (std::size_t written = 0; written < perDocument; written += chunk.size()) {
             for (auto& c : chunk) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                c = static_cast<char>(state);
+                xorshift ^= xorshift << 13;
+                xorshift ^= xorshift >> 7;
+                xorshift ^= xorshift << 17;
+                c = static_cast<char>(xorshift);
             }
             out.write(chunk.data(),
                       static_cast<std::streamsize>(std::min(chunk.size(), perDocument - written)));
@@ -77,8 +77,9 @@ int main(int argc, char** argv) {
     };
     bool imported = waitUntil(
         [&] {
-            const auto state = stateOf(b);
-            return state == "complete" || state == "closed" || state == "failed";
+            const auto transferState = stateOf(b);
+            return transferState == "complete" || transferState == "closed" ||
+                   transferState == "failed";
         },
         std::chrono::minutes(10));
     const auto importedAt = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 #include "Gp2gpRoutes.hpp"
 
+#include "HttpReplies.hpp"
 #include "JsonViews.hpp"
 
 #include <gp/agent/TimeFormat.hpp>
@@ -36,43 +37,9 @@ Poco::Logger& logger() {
     return Poco::Logger::get("gp-agent.api");
 }
 
-void sendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-              const std::string& body) {
-    response.setStatus(status);
-    response.setContentType("application/json");
-    response.setContentLength(static_cast<std::streamsize>(body.size()));
-    response.set("Cache-Control", "no-store");
-    response.send() << body;
-}
-
-void sendErrors(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-                const std::vector<Error>& errors) {
-    sendJson(response, status, toJson(errorsView(errors)));
-}
-
-void methodNotAllowed(HTTPServerResponse& response, const std::string& allowed) {
-    response.set("Allow", allowed);
-    sendJson(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
-             toJson(singleErrorView("use " + allowed)));
-}
-
 void notRunning(HTTPServerResponse& response) {
     sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                {failure("gp2gp", "GP2GP is not running in this agent")});
-}
-
-Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time) {
-    if (!time) {
-        return Poco::Dynamic::Var();
-    }
-    return formatIsoTime(*time);
-}
-
-Poco::Dynamic::Var optionalText(const std::string& text) {
-    if (text.empty()) {
-        return Poco::Dynamic::Var();
-    }
-    return text;
 }
 
 Object::Ptr summaryView(const Conversation& conversation) {
@@ -119,43 +86,7 @@ Object::Ptr historyRowView(const AuditRow& row) {
     return out;
 }
 
-std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerResponse& response,
-                                    std::size_t maxBytes) {
-    std::string body;
-    std::istream& in = request.stream();
-    char buffer[8192];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        body.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > maxBytes) {
-            sendJson(
-                response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                toJson(singleErrorView("body larger than " + std::to_string(maxBytes) + " bytes")));
-            return std::nullopt;
-        }
-    }
-    return body;
-}
-
 // The body as a JSON object, or a 400 naming what is wrong with it.
-Object::Ptr readObject(HTTPServerRequest& request, HTTPServerResponse& response,
-                       std::size_t maxBytes) {
-    auto body = readBody(request, response, maxBytes);
-    if (!body) {
-        return nullptr;
-    }
-    try {
-        Poco::JSON::Parser parser;
-        auto object = parser.parse(body->empty() ? "{}" : *body).extract<Object::Ptr>();
-        if (object) {
-            return object;
-        }
-    } catch (const std::exception&) {
-    }
-    sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST,
-               {failure("", "the body must be a JSON object")});
-    return nullptr;
-}
-
 std::optional<std::string> textField(const Object::Ptr& object, const std::string& name,
                                      std::vector<Error>& errors) {
     if (!object->has(name) || object->isNull(name)) {
@@ -230,7 +161,7 @@ void Gp2gpRoutes::requestRecord(HTTPServerRequest& request, HTTPServerResponse& 
     if (m_service == nullptr) {
         return notRunning(response);
     }
-    auto object = readObject(request, response, m_maxBodyBytes);
+    auto object = readJsonObject(request, response, m_maxBodyBytes);
     if (!object) {
         return;
     }
@@ -317,7 +248,7 @@ void Gp2gpRoutes::acknowledge(const std::string& conversationId, HTTPServerReque
     if (m_service == nullptr) {
         return notRunning(response);
     }
-    auto object = readObject(request, response, m_maxBodyBytes);
+    auto object = readJsonObject(request, response, m_maxBodyBytes);
     if (!object) {
         return;
     }

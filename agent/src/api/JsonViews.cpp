@@ -1,5 +1,7 @@
 #include "JsonViews.hpp"
 
+#include "HttpReplies.hpp"
+
 #include <gp/agent/TimeFormat.hpp>
 
 #include <Poco/JSON/Array.h>
@@ -12,13 +14,6 @@ namespace {
 
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-
-Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time) {
-    if (!time) {
-        return Poco::Dynamic::Var();
-    }
-    return formatIsoTime(*time);
-}
 
 Object::Ptr auditRowView(const AuditRow& row) {
     Object::Ptr out = new Object;

@@ -1,8 +1,12 @@
+#include "EpsRoutes.hpp"
+#include "ErsRoutes.hpp"
 #include "Gp2gpRoutes.hpp"
+#include "HttpReplies.hpp"
 #include "JsonViews.hpp"
 
 #include <gp/agent/api/LocalApi.hpp>
 
+#include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -42,19 +46,9 @@ bool sameToken(const std::string& given, const std::string& expected) {
     return difference == 0;
 }
 
-void sendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-              const std::string& body) {
-    response.setStatus(status);
-    response.setContentType("application/json");
-    response.setContentLength(static_cast<std::streamsize>(body.size()));
-    response.set("Cache-Control", "no-store");
-    response.send() << body;
-}
-
-void sendError(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-               const std::string& message) {
-    sendJson(response, status, api::toJson(api::singleErrorView(message)));
-}
+using api::methodNotAllowed;
+using api::sendError;
+using api::sendJson;
 
 class ApiRequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
@@ -103,6 +97,16 @@ private:
             }
             return submitPrescription(request, response);
         }
+        if (path.rfind("/v1/eps/", 0) == 0 &&
+            api::EpsRoutes(m_deps.epsCancellations, m_deps.store, m_settings.maxBodyBytes,
+                           m_deps.workArrived)
+                .handle(request, response)) {
+            return;
+        }
+        if (path.rfind("/v1/ers/", 0) == 0) {
+            return api::ErsRoutes(m_deps.ers, m_deps.store, m_settings.maxBodyBytes)
+                .handle(request, response);
+        }
         const std::string messagesPrefix = "/v1/messages/";
         if (path.rfind(messagesPrefix, 0) == 0 && path.size() > messagesPrefix.size()) {
             if (method != "GET") {
@@ -138,34 +142,8 @@ private:
         return sameToken(header.substr(scheme.size()), m_settings.token);
     }
 
-    void methodNotAllowed(HTTPServerResponse& response, const std::string& allowed) {
-        response.set("Allow", allowed);
-        sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "use " + allowed);
-    }
-
-    std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerResponse& response) {
-        if (request.hasContentLength() &&
-            request.getContentLength64() > static_cast<Poco::Int64>(m_settings.maxBodyBytes)) {
-            sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                      "body larger than " + std::to_string(m_settings.maxBodyBytes) + " bytes");
-            return std::nullopt;
-        }
-        std::string body;
-        std::istream& in = request.stream();
-        char buffer[8192];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            body.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (body.size() > m_settings.maxBodyBytes) {
-                sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                          "body larger than " + std::to_string(m_settings.maxBodyBytes) + " bytes");
-                return std::nullopt;
-            }
-        }
-        return body;
-    }
-
     void submitPrescription(HTTPServerRequest& request, HTTPServerResponse& response) {
-        auto body = readBody(request, response);
+        auto body = api::readBody(request, response, m_settings.maxBodyBytes);
         if (!body) {
             return;
         }
@@ -198,6 +176,13 @@ private:
         out->set("messageId", result.messageId);
         out->set("prescriptionId", result.prescriptionId);
         out->set("state", "queued");
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        for (const std::string& itemId : result.itemIds) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object;
+            item->set("lineItemId", itemId);
+            items->add(item);
+        }
+        out->set("items", items); // what a later cancellation names
         response.set("Location", "/v1/messages/" + result.messageId);
         sendJson(response, HTTPResponse::HTTP_ACCEPTED, api::toJson(out));
     }

@@ -80,6 +80,16 @@ const std::vector<KeyDeclaration> kKeys = {
      "How long an EPS message may wait for Spine's acknowledgement before it expires."},
     {"eps.maxAttempts", Type::Integer, "0", false,
      "Attempts before an EPS message fails; 0 means until the persist duration runs out."},
+    {"ers.url", Type::Url, "http://127.0.0.1:7680/referrals/FHIR/STU3", false,
+     "Base URL of the e-Referral Service FHIR STU3 API (or spine-mock's imitation)."},
+    {"ers.businessFunction", Type::String, "REFERRING_CLINICIAN", false,
+     "NHSD-eRS-Business-Function sent on every e-RS call: REFERRING_CLINICIAN, "
+     "REFERRING_CLINICIAN_ADMIN or REFERRING_ADMIN (which may not attach letters)."},
+    {"ers.tokenFile", Type::Path, "", false,
+     "File holding the bearer token for e-RS, read each time a call is queued (so it can be "
+     "renewed in place); unset: POST /v1/ers/referrals answers 503."},
+    {"ers.persistDuration", Type::Duration, "PT1H", false,
+     "How long one e-RS call may keep being retried (429, 503, timeouts) before it expires."},
     {"log.level", Type::String, "information", false,
      "error, warning, notice, information, debug or trace."},
 };
@@ -374,6 +384,19 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     GP_TAKE(s.epsPersistDuration, reader.duration("eps.persistDuration"));
     GP_TAKE(number, reader.integer("eps.maxAttempts", 0, 1000));
     s.epsMaxAttempts = static_cast<int>(number);
+    GP_TAKE(s.ers.url, reader.url("ers.url"));
+    GP_TAKE(s.ers.businessFunction, reader.raw("ers.businessFunction"));
+    if (s.ers.businessFunction != "REFERRING_CLINICIAN" &&
+        s.ers.businessFunction != "REFERRING_CLINICIAN_ADMIN" &&
+        s.ers.businessFunction != "REFERRING_ADMIN") {
+        return failure("ers.businessFunction",
+                       "must be REFERRING_CLINICIAN, REFERRING_CLINICIAN_ADMIN or "
+                       "REFERRING_ADMIN, not '" +
+                           s.ers.businessFunction + "'");
+    }
+    GP_TAKE(text, reader.raw("ers.tokenFile"));
+    s.ers.tokenFile = text;
+    GP_TAKE(s.ers.persistDuration, reader.duration("ers.persistDuration"));
     GP_TAKE(s.logLevel, reader.raw("log.level"));
     static const std::set<std::string> levels = {"fatal",  "critical",    "error", "warning",
                                                  "notice", "information", "debug", "trace"};

@@ -1,10 +1,15 @@
 #include <gp/agent/dispatch/Dispatcher.hpp>
+#include <gp/agent/dispatch/FhirOutcomeClassifier.hpp>
 #include <gp/agent/dispatch/OutcomeClassifier.hpp>
 
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
+#include <Poco/URI.h>
 
 #include <algorithm>
 #include <exception>
+#include <optional>
+#include <string_view>
 
 namespace gp::agent {
 
@@ -27,6 +32,56 @@ std::string describe(const ClaimedMessage& message) {
     const MessageRecord& record = message.record;
     return record.messageId + " (" + record.interaction + ", attempt " +
            std::to_string(record.attempts) + ")";
+}
+
+constexpr std::string_view kFhirKind = "fhir";
+
+HttpRequest buildRequest(const ClaimedMessage& message) {
+    HttpRequest request;
+    if (!message.pollUrl.empty()) {
+        // The message went out already; this asks for Spine's deferred answer to it.
+        request.url = message.pollUrl;
+        request.method = "GET";
+        request.headers = message.headers;
+        return request;
+    }
+    request.url = message.record.endpoint;
+    request.method = message.method.empty() ? "POST" : message.method;
+    if (message.record.kind != kFhirKind) {
+        request.headers = {{"SOAPAction", message.soapAction},
+                           {"Content-Type", message.contentType}};
+    } else if (!message.contentType.empty()) {
+        request.headers = {{"Content-Type", message.contentType}};
+    }
+    request.headers.insert(request.headers.end(), message.headers.begin(), message.headers.end());
+    request.body = message.body;
+    request.bodyFile = message.bodyFile;
+    return request;
+}
+
+StoredReply keptReply(const HttpResponse& response) {
+    StoredReply reply;
+    reply.status = response.status;
+    reply.contentType = response.header("Content-Type").value_or("");
+    reply.location =
+        response.header("Location").value_or(response.header("Content-Location").value_or(""));
+    reply.etag = response.header("ETag").value_or("");
+    reply.body = response.body; // the store keeps at most kMaxStoredReplyBytes
+    return reply;
+}
+
+/// Spine may give the poll address relative to the URL the message was posted to.
+std::optional<std::string> resolveAgainst(const std::string& base, const std::string& reference) {
+    try {
+        Poco::URI resolved(base);
+        resolved.resolve(reference);
+        if (resolved.getScheme().empty() || resolved.getHost().empty()) {
+            return std::nullopt;
+        }
+        return resolved.toString();
+    } catch (const Poco::Exception&) {
+        return std::nullopt;
+    }
 }
 
 void logIfFailed(const Status& status, const std::string& action, const std::string& messageId) {
@@ -185,10 +240,11 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
         // Past its persist duration the receiver may no longer recognise the MessageId as a
         // duplicate, so sending it again could have it processed twice.
         logger().warning("expired before sending: " + describe(message));
-        const Status expired =
-            m_store.recordExpired(record.messageId, owner,
-                                  "persist duration elapsed after " +
-                                      std::to_string(record.attempts - 1) + " attempt(s)");
+        // A poll's claim does not count as an attempt; a send's claim already counted this one.
+        const int made = message.pollUrl.empty() ? record.attempts - 1 : record.attempts;
+        const Status expired = m_store.recordExpired(record.messageId, owner,
+                                                     "persist duration elapsed after " +
+                                                         std::to_string(made) + " attempt(s)");
         logIfFailed(expired, "expiry", record.messageId);
         if (expired) {
             announceFinished(record);
@@ -196,68 +252,127 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
         return false;
     }
 
-    HttpRequest request;
-    request.url = record.endpoint;
-    request.headers = {{"SOAPAction", message.soapAction}, {"Content-Type", message.contentType}};
-    request.body = message.body;
-    request.bodyFile = message.bodyFile;
-
-    const Outcome outcome = classify(transport.send(request));
+    const HttpRequest request = buildRequest(message);
+    const TransportResult result = transport.send(request);
+    const Outcome outcome = message.record.kind == kFhirKind
+                                ? classifyFhir(result, message.idempotent)
+                                : classify(result);
+    std::optional<StoredReply> reply;
+    if (result.response) {
+        reply = keptReply(*result.response);
+    }
 
     switch (outcome.kind) {
-    case Outcome::Kind::Acknowledged:
+    case Outcome::Kind::Acknowledged: {
         logger().information("acknowledged: " + describe(message) + ": " + outcome.detail);
-        if (const Status acked = m_store.recordAcked(record.messageId, owner, outcome.detail);
-            acked) {
+        const Status acked =
+            reply ? m_store.recordAckedWithReply(record.messageId, owner, outcome.detail, *reply)
+                  : m_store.recordAcked(record.messageId, owner, outcome.detail);
+        if (acked) {
             announceFinished(record);
         } else {
             logIfFailed(acked, "ack", record.messageId);
         }
         break;
+    }
 
     case Outcome::Kind::Retriable:
-        if (record.maxAttempts > 0 && record.attempts >= record.maxAttempts) {
-            const MessageError exhausted{"retries-exhausted",
-                                         "gave up after " + std::to_string(record.attempts) +
-                                             " attempt(s); last error " + outcome.error.code +
-                                             ": " + outcome.error.text};
-            logger().warning("retries exhausted: " + describe(message) + ": " + outcome.detail);
-            const Status failed = m_store.recordFailed(record.messageId, owner, exhausted);
-            logIfFailed(failed, "failure", record.messageId);
-            if (failed) {
-                announceFinished(record);
-            }
-        } else {
-            Milliseconds delay{};
-            {
-                std::lock_guard lock(m_randomMutex);
-                delay = m_policy.delayBeforeNextAttempt(record.attempts, m_random,
-                                                        outcome.retryAfter, message.retryInterval);
-            }
-            // A next attempt after the expiry is recorded as asked: the store then ends the
-            // message as expired at once, which tells staff sooner than waiting for the time.
-            const TimePoint next = m_clock.now() + delay;
-            logger().information("will retry: " + describe(message) + ": " + outcome.detail + " (" +
-                                 outcome.error.code + "), next in " +
-                                 std::to_string(delay.count()) + " ms");
-            logIfFailed(m_store.recordRetry(record.messageId, owner, next, outcome.error,
-                                            outcome.transportError),
-                        "retry", record.messageId);
-        }
+        recordRetriable(message, outcome, reply);
         break;
 
-    case Outcome::Kind::Permanent:
+    case Outcome::Kind::Deferred:
+        recordDeferred(message, outcome, request);
+        break;
+
+    case Outcome::Kind::Permanent: {
         logger().warning("failed: " + describe(message) + ": " + outcome.detail + " (" +
                          outcome.error.code + ")");
-        if (const Status failed = m_store.recordFailed(record.messageId, owner, outcome.error);
-            failed) {
+        const Status failed =
+            reply ? m_store.recordFailedWithReply(record.messageId, owner, outcome.error, *reply)
+                  : m_store.recordFailed(record.messageId, owner, outcome.error);
+        if (failed) {
             announceFinished(record);
         } else {
             logIfFailed(failed, "failure", record.messageId);
         }
         break;
     }
+    }
     return true;
+}
+
+void Dispatcher::recordRetriable(const ClaimedMessage& message, const Outcome& outcome,
+                                 const std::optional<StoredReply>& reply) {
+    const MessageRecord& record = message.record;
+    const std::string& owner = m_settings.instanceId;
+    // A poll sends nothing and does not count as an attempt; the expiry bounds polling.
+    const bool polling = !message.pollUrl.empty();
+    if (!polling && record.maxAttempts > 0 && record.attempts >= record.maxAttempts) {
+        const MessageError exhausted{"retries-exhausted",
+                                     "gave up after " + std::to_string(record.attempts) +
+                                         " attempt(s); last error " + outcome.error.code + ": " +
+                                         outcome.error.text};
+        logger().warning("retries exhausted: " + describe(message) + ": " + outcome.detail);
+        const Status failed =
+            reply ? m_store.recordFailedWithReply(record.messageId, owner, exhausted, *reply)
+                  : m_store.recordFailed(record.messageId, owner, exhausted);
+        logIfFailed(failed, "failure", record.messageId);
+        if (failed) {
+            announceFinished(record);
+        }
+        return;
+    }
+    Milliseconds delay{};
+    {
+        std::lock_guard lock(m_randomMutex);
+        delay = m_policy.delayBeforeNextAttempt(record.attempts, m_random, outcome.retryAfter,
+                                                message.retryInterval);
+    }
+    // A next attempt after the expiry is recorded as asked: the store then ends the message as
+    // expired at once, which tells staff sooner than waiting for the time.
+    const TimePoint next = m_clock.now() + delay;
+    logger().information("will retry: " + describe(message) + ": " + outcome.detail + " (" +
+                         outcome.error.code + "), next in " + std::to_string(delay.count()) +
+                         " ms");
+    logIfFailed(
+        m_store.recordRetry(record.messageId, owner, next, outcome.error, outcome.transportError),
+        "retry", record.messageId);
+}
+
+void Dispatcher::recordDeferred(const ClaimedMessage& message, const Outcome& outcome,
+                                const HttpRequest& request) {
+    const MessageRecord& record = message.record;
+    const std::string& owner = m_settings.instanceId;
+    const std::optional<std::string> pollUrl = resolveAgainst(request.url, outcome.location);
+    if (!pollUrl) {
+        // Spine has the message but we cannot ask for its answer. Sending again would only get
+        // the same 202 back (duplicate elimination), so stop here and let staff look.
+        const MessageError error{"unreadable-poll-location",
+                                 "202 with a Content-Location that is not a URL"};
+        logger().warning("failed: " + describe(message) + ": " + outcome.detail + " (" +
+                         error.code + ")");
+        const Status failed = m_store.recordFailed(record.messageId, owner, error);
+        logIfFailed(failed, "failure", record.messageId);
+        if (failed) {
+            announceFinished(record);
+        }
+        return;
+    }
+    // The first 202 answers the message itself; a 202 to a poll means "not yet" again.
+    const Milliseconds wait =
+        message.pollUrl.empty() ? m_settings.firstPollDelay : m_settings.pollInterval;
+    const TimePoint next = m_clock.now() + wait;
+    logger().information("reply deferred: " + describe(message) + ", polling in " +
+                         std::to_string(wait.count()) + " ms");
+    const Status deferred = m_store.recordDeferred(record.messageId, owner, next, *pollUrl);
+    logIfFailed(deferred, "deferral", record.messageId);
+    if (deferred) {
+        // The store expires a message whose next poll would come after its expiry.
+        if (const auto now = m_store.findMessage(record.messageId);
+            now && now->state == MessageState::Expired) {
+            announceFinished(record);
+        }
+    }
 }
 
 } // namespace gp::agent

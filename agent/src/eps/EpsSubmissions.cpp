@@ -1,3 +1,5 @@
+#include "PrescriberJson.hpp"
+
 #include <gp/agent/eps/EpsSubmissions.hpp>
 #include <gp/agent/eps/PrescriptionRequest.hpp>
 #include <gp/messaging/ebxml/Message.hpp>
@@ -112,9 +114,29 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
     AuditEvent event{actor, "accepted", messageId,
                      "EPS prescription " + prescription.prescriptionId + ", " +
                          std::to_string(prescription.items.size()) + " item(s)"};
-    auto stored = m_store.enqueue(outbound, event);
+    EpsPrescription record;
+    record.prescriptionId = prescription.prescriptionId;
+    record.prescriptionUuid = prescription.prescriptionUuid;
+    record.messageId = messageId;
+    record.nhsNumber = prescription.patient.nhsNumber;
+    record.prescriberJson =
+        writePrescriberJson({prescription.prescriber, prescription.organisation});
+    std::vector<EpsItem> items;
+    for (const auto& line : prescription.items) {
+        EpsItem item;
+        item.prescriptionId = prescription.prescriptionId;
+        item.lineItemId = line.itemId;
+        item.state = "queued";
+        item.prescriptionMessageId = messageId;
+        items.push_back(std::move(item));
+        result.itemIds.push_back(line.itemId);
+    }
+    // The items are recorded with the message in one transaction: a prescription that is
+    // queued always has items to show and to cancel.
+    auto stored = m_store.recordPrescription(record, items, outbound, event);
     if (!stored) {
         result.kind = SubmissionResult::Kind::NotStored;
+        result.itemIds.clear();
         result.errors.push_back(stored.error());
         return result;
     }

@@ -15,45 +15,13 @@ namespace {
 
 constexpr std::size_t kBufferBytes = 1024 * 1024;
 
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : m_fd(fd) {}
-    ~Descriptor() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int get() const { return m_fd; }
-    bool ok() const { return m_fd >= 0; }
-
-private:
-    int m_fd;
-};
-
 Error fileError(const std::string& what, const std::filesystem::path& path) {
     return failure(path.filename().string(), what + ": " + std::strerror(errno));
 }
 
-bool writeAll(int fd, const char* data, std::size_t size) {
-    std::size_t written = 0;
-    while (written < size) {
-        const auto n = ::write(fd, data + written, size - written);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 // Appends the whole of `input` to `out`; returns the bytes copied or -1.
 std::int64_t appendFrom(const std::filesystem::path& input, int out, std::vector<char>& buffer) {
-    Descriptor in(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
+    FileDescriptor in(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.ok()) {
         return -1;
     }
@@ -90,7 +58,7 @@ Status writeSynced(const std::filesystem::path& path, const std::string& content
 
 Result<std::string> readRange(const std::filesystem::path& path, std::uint64_t offset,
                               std::uint64_t length) {
-    Descriptor in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    FileDescriptor in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in.ok()) {
         return fileError("cannot open", path);
     }
@@ -120,7 +88,8 @@ Result<std::uint64_t> joinFiles(const std::vector<std::filesystem::path>& inputs
     const auto temporary = output.string() + ".tmp";
     std::uint64_t total = 0;
     {
-        Descriptor out(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+        FileDescriptor out(
+            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
         if (!out.ok()) {
             return fileError("cannot create", temporary);
         }
@@ -152,7 +121,7 @@ Status copySynced(const std::filesystem::path& from, const std::filesystem::path
 }
 
 void syncDirectory(const std::filesystem::path& directory) {
-    Descriptor dir(
+    FileDescriptor dir(
         ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.ok()) {
         ::fsync(dir.get());

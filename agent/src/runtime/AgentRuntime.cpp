@@ -5,7 +5,10 @@
 #include <gp/agent/SystemRandom.hpp>
 #include <gp/agent/api/LocalApi.hpp>
 #include <gp/agent/dispatch/Dispatcher.hpp>
+#include <gp/agent/eps/EpsCancellations.hpp>
+#include <gp/agent/eps/EpsStatusTracker.hpp>
 #include <gp/agent/eps/EpsSubmissions.hpp>
+#include <gp/agent/ers/ErsService.hpp>
 #include <gp/agent/gp2gp/Gp2gpService.hpp>
 #include <gp/agent/routing/RouteLookup.hpp>
 #include <gp/agent/store/Store.hpp>
@@ -62,9 +65,12 @@ struct AgentRuntime::Parts {
     std::unique_ptr<FileLock> lock;
     std::unique_ptr<Store> store;
     std::unique_ptr<EpsSubmissions> eps;
+    std::unique_ptr<EpsCancellations> epsCancellations;
+    std::unique_ptr<EpsStatusTracker> epsTracker;
     std::unique_ptr<Dispatcher> dispatcher;
     std::unique_ptr<RouteLookup> routes;
     std::unique_ptr<Gp2gpService> gp2gp;
+    std::unique_ptr<ErsService> ers;
     std::unique_ptr<LocalApi> api;
     std::unique_ptr<InboundEndpoint> inbound;
 };
@@ -101,6 +107,12 @@ void AgentRuntime::start() {
         EpsRouting{m_settings.partyKey, m_settings.asid, m_settings.odsCode, m_settings.spineUrl,
                    m_settings.spinePartyKey, m_settings.spineCpaId, m_settings.spineAsid,
                    m_settings.epsPersistDuration, m_settings.epsMaxAttempts});
+    p.epsCancellations = std::make_unique<EpsCancellations>(
+        *p.store, p.clock, p.random,
+        EpsRouting{m_settings.partyKey, m_settings.asid, m_settings.odsCode, m_settings.spineUrl,
+                   m_settings.spinePartyKey, m_settings.spineCpaId, m_settings.spineAsid,
+                   m_settings.epsPersistDuration, m_settings.epsMaxAttempts});
+    p.epsTracker = std::make_unique<EpsStatusTracker>(*p.store);
 
     initialiseCurlGlobally();
     DispatcherSettings dispatch;
@@ -122,14 +134,26 @@ void AgentRuntime::start() {
         m_settings.gp2gp, m_settings.stateDir / "gp2gp");
     Gp2gpService* gp2gp = p.gp2gp.get();
     // A transfer moves on when one of its messages is acknowledged, fails or expires.
-    p.dispatcher->setFinishedListener(
-        [gp2gp](const MessageRecord& record) { gp2gp->outboundFinished(record); });
+    EpsStatusTracker* epsTracker = p.epsTracker.get();
+    p.ers = std::make_unique<ErsService>(
+        ErsService::Dependencies{*p.store, p.clock, p.random,
+                                 [dispatcher] { dispatcher->notify(); }},
+        m_settings.ers, m_settings.odsCode, m_settings.stateDir / "ers");
+    ErsService* ers = p.ers.get();
+    p.dispatcher->setFinishedListener([gp2gp, epsTracker, ers](const MessageRecord& record) {
+        gp2gp->outboundFinished(record);
+        epsTracker->messageFinished(record); // EPS items follow their messages' outcomes
+        ers->outboundFinished(record);       // an e-RS request takes its next step
+    });
     p.dispatcher->start();
     p.gp2gp->start();
+    p.ers->start();
 
     LocalApi::Dependencies apiDeps{*p.store, *p.eps, p.clock,
                                    [dispatcher] { dispatcher->notify(); }};
     apiDeps.gp2gp = gp2gp;
+    apiDeps.epsCancellations = p.epsCancellations.get();
+    apiDeps.ers = ers;
     p.api = std::make_unique<LocalApi>(std::move(apiDeps),
                                        LocalApiSettings{m_settings.apiBind, m_settings.apiPort,
                                                         token, m_settings.apiMaxBodyBytes, 8});
@@ -164,6 +188,9 @@ void AgentRuntime::stop() {
     if (p.gp2gp) {
         p.gp2gp->stop();
     }
+    if (p.ers) {
+        p.ers->stop();
+    }
     if (p.dispatcher) {
         p.dispatcher->stop();
     }
@@ -171,8 +198,11 @@ void AgentRuntime::stop() {
     p.inbound.reset();
     p.gp2gp.reset();
     p.dispatcher.reset();
+    p.ers.reset();
     p.routes.reset();
     p.eps.reset();
+    p.epsCancellations.reset();
+    p.epsTracker.reset();
     p.store.reset();
     p.lock.reset();
 }

@@ -134,6 +134,92 @@ CREATE TABLE conversation_parts (
 CREATE INDEX messages_conversation ON messages (conversation_id, created_at);
 )sql";
 
+// The outbox carries e-RS REST calls besides Spine's ebXML (kind, method, headers as a JSON array
+// of [name, value] pairs, whether a resend is safe), the poll URL of a deferred Spine reply, and
+// the reply that ended a message (at most 1 MiB of body) for the workflow that waits on it.
+constexpr std::string_view kMigration5 = R"sql(
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'ebxml';
+ALTER TABLE messages ADD COLUMN method TEXT NOT NULL DEFAULT 'POST';
+ALTER TABLE messages ADD COLUMN headers TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE messages ADD COLUMN idempotent INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE messages ADD COLUMN poll_url TEXT NULL;
+ALTER TABLE messages ADD COLUMN reply_status INTEGER NULL;
+ALTER TABLE messages ADD COLUMN reply_content_type TEXT NULL;
+ALTER TABLE messages ADD COLUMN reply_location TEXT NULL;
+ALTER TABLE messages ADD COLUMN reply_etag TEXT NULL;
+ALTER TABLE messages ADD COLUMN reply_body BLOB NULL;
+)sql";
+
+// EPS prescriptions this agent sent or cancelled, and each line item's latest state as Spine
+// last answered it (docs/eps.md). The NHS number is kept for cancellations.
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE eps_prescriptions (
+    prescription_id   TEXT PRIMARY KEY NOT NULL,
+    prescription_uuid TEXT NOT NULL DEFAULT '',
+    message_id        TEXT NOT NULL DEFAULT '',
+    nhs_number        TEXT NOT NULL DEFAULT '',
+    prescriber        TEXT NOT NULL DEFAULT '',
+    created_at        INTEGER NOT NULL
+);
+CREATE TABLE eps_items (
+    prescription_id         TEXT NOT NULL REFERENCES eps_prescriptions (prescription_id),
+    line_item_id            TEXT NOT NULL,
+    position                INTEGER NOT NULL,
+    state                   TEXT NOT NULL,
+    code                    TEXT NOT NULL DEFAULT '',
+    text                    TEXT NOT NULL DEFAULT '',
+    prescription_message_id TEXT NOT NULL DEFAULT '',
+    cancel_message_id       TEXT NOT NULL DEFAULT '',
+    cancel_reason           TEXT NOT NULL DEFAULT '',
+    updated_at              INTEGER NOT NULL,
+    PRIMARY KEY (prescription_id, line_item_id)
+);
+CREATE INDEX eps_items_prescription_message ON eps_items (prescription_message_id);
+CREATE INDEX eps_items_cancel_message ON eps_items (cancel_message_id);
+CREATE INDEX messages_business ON messages (business_id, created_at);
+)sql";
+
+// e-RS referral requests (docs/ers.md) and their steps, one row per outbox message. state and
+// the counters belong to the workflow; the NHS number is kept for re-creating a referral.
+constexpr std::string_view kMigration7 = R"sql(
+CREATE TABLE ers_requests (
+    request_id          TEXT PRIMARY KEY NOT NULL,
+    state               TEXT NOT NULL,
+    nhs_number          TEXT NOT NULL,
+    service_ids         TEXT NOT NULL,
+    letter_file         TEXT NOT NULL DEFAULT '',
+    letter_title        TEXT NOT NULL DEFAULT '',
+    letter_content_type TEXT NOT NULL DEFAULT '',
+    letter_bytes        INTEGER NOT NULL DEFAULT 0,
+    ubrn                TEXT NOT NULL DEFAULT '',
+    version             TEXT NOT NULL DEFAULT '',
+    binary_url          TEXT NOT NULL DEFAULT '',
+    error_code          TEXT NOT NULL DEFAULT '',
+    error_text          TEXT NOT NULL DEFAULT '',
+    create_attempts     INTEGER NOT NULL DEFAULT 0,
+    attach_attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX ers_requests_state ON ers_requests (state, created_at);
+CREATE INDEX ers_requests_ubrn ON ers_requests (ubrn) WHERE ubrn <> '';
+
+CREATE TABLE ers_steps (
+    request_id     TEXT NOT NULL REFERENCES ers_requests (request_id),
+    seq            INTEGER NOT NULL,
+    step           TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    correlation_id TEXT NOT NULL DEFAULT '',
+    state          TEXT NOT NULL,
+    code           TEXT NOT NULL DEFAULT '',
+    text           TEXT NOT NULL DEFAULT '',
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (request_id, seq)
+);
+CREATE INDEX ers_steps_message ON ers_steps (message_id);
+)sql";
+
 int currentVersion(Database& database) {
     Statement query(database, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     query.step();
@@ -144,10 +230,8 @@ int currentVersion(Database& database) {
 
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> kMigrations = {
-        {1, kMigration1},
-        {2, kMigration2},
-        {3, kMigration3},
-        {4, kMigration4},
+        {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4},
+        {5, kMigration5}, {6, kMigration6}, {7, kMigration7},
     };
     return kMigrations;
 }

@@ -8,6 +8,7 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <initializer_list>
@@ -175,6 +176,7 @@ void SqliteStore::failExhausted(TimePoint now) {
     {
         Statement query(m_database, "SELECT message_id, attempts FROM messages"
                                     " WHERE max_attempts > 0 AND attempts >= max_attempts"
+                                    " AND poll_url IS NULL"
                                     " AND (state IN ('queued', 'retry-wait')"
                                     "      OR (state = 'sending' AND lease_until <= ?1))");
         query.bind(1, toEpochMillis(now));
@@ -232,6 +234,13 @@ Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint due
     if (message.messageId.empty()) {
         return failure("messageId", "is empty");
     }
+    if (!message.kind.empty() && message.kind != "ebxml" && message.kind != "fhir") {
+        return failure("kind", "'" + message.kind + "' is neither ebxml nor fhir");
+    }
+    if (!message.method.empty() && message.method != "POST" && message.method != "PUT" &&
+        message.method != "GET") {
+        return failure("method", "'" + message.method + "' is not POST, PUT or GET");
+    }
     {
         Statement exists(m_database, "SELECT 1 FROM messages WHERE message_id = ?1");
         exists.bind(1, message.messageId);
@@ -243,9 +252,10 @@ Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint due
         m_database,
         "INSERT INTO messages (message_id, conversation_id, interaction, service, business_id,"
         " endpoint, soap_action, content_type, body, state, attempts, max_attempts, created_at,"
-        " updated_at, expires_at, next_attempt_at, body_file, retry_interval_ms)"
+        " updated_at, expires_at, next_attempt_at, body_file, retry_interval_ms, kind, method,"
+        " headers, idempotent)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?11, ?12, ?13, ?14,"
-        " ?15, ?16)");
+        " ?15, ?16, ?17, ?18, ?19, ?20)");
     insert.bind(1, message.messageId)
         .bind(2, message.conversationId)
         .bind(3, message.interaction)
@@ -262,7 +272,11 @@ Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint due
         .bind(14, toEpochMillis(dueAt))
         .bind(16, message.retryInterval
                       ? std::optional<std::int64_t>(message.retryInterval->count())
-                      : std::nullopt);
+                      : std::nullopt)
+        .bind(17, message.kind.empty() ? std::string("ebxml") : message.kind)
+        .bind(18, message.method.empty() ? std::string("POST") : message.method)
+        .bind(19, encodeHeaders(message.headers))
+        .bind(20, std::int64_t{message.idempotent ? 1 : 0});
     if (message.bodyFile.empty()) {
         insert.bindNull(15);
     } else {
@@ -311,10 +325,14 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
             std::vector<ClaimedMessage> claimed;
             claimed.reserve(picked.size());
             for (const auto& [messageId, previousOwner] : picked) {
-                Statement update(m_database,
-                                 "UPDATE messages SET state = 'sending', attempts = attempts + 1,"
-                                 " lease_owner = ?2, lease_until = ?3, next_attempt_at = NULL,"
-                                 " updated_at = ?4 WHERE message_id = ?1");
+                // A poll for a deferred reply asks for Spine's answer to an attempt already made;
+                // it sends nothing, so it is not another attempt (nor bounded by maxAttempts).
+                Statement update(
+                    m_database,
+                    "UPDATE messages SET state = 'sending',"
+                    " attempts = attempts + CASE WHEN poll_url IS NULL THEN 1 ELSE 0 END,"
+                    " lease_owner = ?2, lease_until = ?3, next_attempt_at = NULL,"
+                    " updated_at = ?4 WHERE message_id = ?1");
                 update.bind(1, messageId)
                     .bind(2, owner)
                     .bind(3, nowMillis + lease.count())
@@ -325,16 +343,11 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
                                                  " FROM messages WHERE message_id = ?1"}));
                 query.bind(1, messageId);
                 query.step();
-                ClaimedMessage message;
-                message.record = readRecord(query);
-                message.soapAction = query.text(16);
-                message.contentType = query.text(17);
-                message.body = query.blob(18);
-                message.bodyFile = query.text(19);
-                if (const auto interval = query.optionalInteger(20)) {
-                    message.retryInterval = Milliseconds(*interval);
-                }
-                std::string detail = "attempt " + std::to_string(message.record.attempts);
+                ClaimedMessage message = readClaim(query);
+                std::string detail = message.pollUrl.empty()
+                                         ? "attempt " + std::to_string(message.record.attempts)
+                                         : "poll for the reply to attempt " +
+                                               std::to_string(message.record.attempts);
                 if (!previousOwner.empty()) {
                     detail += "; lease of " + previousOwner + " had run out";
                 }
@@ -414,6 +427,106 @@ Status SqliteStore::recordExpired(const std::string& messageId, std::string_view
         setLastError(messageId, {"expired", reason}, now, false);
         appendAudit(now, kDispatcherActor, "expired", messageId, reason);
         return success();
+    });
+}
+
+std::string SqliteStore::keepReply(const std::string& messageId, const StoredReply& reply) {
+    const std::string_view body =
+        std::string_view(reply.body).substr(0, std::min(reply.body.size(), kMaxStoredReplyBytes));
+    Statement update(
+        m_database, "UPDATE messages SET reply_status = ?2, reply_content_type = ?3,"
+                    " reply_location = ?4, reply_etag = ?5, reply_body = ?6 WHERE message_id = ?1");
+    update.bind(1, messageId)
+        .bind(2, std::int64_t{reply.status})
+        .bind(3, reply.contentType)
+        .bind(4, reply.location)
+        .bind(5, reply.etag)
+        .bindBlob(6, body)
+        .run();
+    if (body.size() == reply.body.size()) {
+        return {};
+    }
+    storeLogger().warning("the reply to " + messageId + " was " +
+                          std::to_string(reply.body.size()) + " bytes; kept the first " +
+                          std::to_string(body.size()));
+    return "; reply body cut to " + std::to_string(body.size()) + " of " +
+           std::to_string(reply.body.size()) + " bytes";
+}
+
+Status SqliteStore::recordAckedWithReply(const std::string& messageId, std::string_view owner,
+                                         const std::string& detail, const StoredReply& reply) {
+    return write<Unit>("recordAckedWithReply", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setState(messageId, MessageState::Acked, now);
+        const std::string note = keepReply(messageId, reply);
+        appendAudit(now, kDispatcherActor, "acked", messageId, detail + note);
+        return success();
+    });
+}
+
+Status SqliteStore::recordFailedWithReply(const std::string& messageId, std::string_view owner,
+                                          const MessageError& error, const StoredReply& reply) {
+    return write<Unit>("recordFailedWithReply", [&]() -> Status {
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        setState(messageId, MessageState::Failed, now);
+        setLastError(messageId, error, now, false);
+        const std::string note = keepReply(messageId, reply);
+        appendAudit(now, kDispatcherActor, "failed", messageId, "code " + error.code + note);
+        return success();
+    });
+}
+
+Status SqliteStore::recordDeferred(const std::string& messageId, std::string_view owner,
+                                   TimePoint nextAttemptAt, const std::string& pollUrl) {
+    return write<Unit>("recordDeferred", [&]() -> Status {
+        if (pollUrl.empty()) {
+            return failure("pollUrl", "is empty");
+        }
+        const Result<LeaseCheck> held = checkLease(messageId, owner);
+        if (!held) {
+            return held.error();
+        }
+        const TimePoint now = m_clock.now();
+        if (nextAttemptAt > held->expiresAt) {
+            // Same rule as recordRetry: a poll that could only come after the expiry never comes.
+            const MessageError expired{"expired", "no reply before the persist duration ended"};
+            setState(messageId, MessageState::Expired, now);
+            setLastError(messageId, expired, now, false);
+            appendAudit(now, kDispatcherActor, "expired", messageId,
+                        "reply deferred; next poll " + formatUtc(nextAttemptAt) +
+                            " would be after expiry " + formatUtc(held->expiresAt));
+            return success();
+        }
+        setState(messageId, MessageState::RetryWait, now);
+        Statement schedule(m_database, "UPDATE messages SET next_attempt_at = ?2, poll_url = ?3"
+                                       " WHERE message_id = ?1");
+        schedule.bind(1, messageId).bind(2, toEpochMillis(nextAttemptAt)).bind(3, pollUrl).run();
+        appendAudit(now, kDispatcherActor, "reply-deferred", messageId, "poll " + pollUrl);
+        return success();
+    });
+}
+
+std::optional<StoredReply> SqliteStore::replyOf(const std::string& messageId) {
+    return read<std::optional<StoredReply>>("replyOf", std::nullopt, [&] {
+        Statement query(m_database,
+                        "SELECT reply_status, reply_content_type, reply_location, reply_etag,"
+                        " reply_body FROM messages WHERE message_id = ?1"
+                        " AND reply_status IS NOT NULL");
+        query.bind(1, messageId);
+        std::optional<StoredReply> reply;
+        if (query.step()) {
+            reply = StoredReply{static_cast<int>(query.integer(0)), query.text(1), query.text(2),
+                                query.text(3), query.blob(4)};
+        }
+        return reply;
     });
 }
 

@@ -36,6 +36,13 @@ public:
                         const MessageError& error) override;
     Status recordExpired(const std::string& messageId, std::string_view owner,
                          const std::string& reason) override;
+    Status recordAckedWithReply(const std::string& messageId, std::string_view owner,
+                                const std::string& detail, const StoredReply& reply) override;
+    Status recordFailedWithReply(const std::string& messageId, std::string_view owner,
+                                 const MessageError& error, const StoredReply& reply) override;
+    Status recordDeferred(const std::string& messageId, std::string_view owner,
+                          TimePoint nextAttemptAt, const std::string& pollUrl) override;
+    std::optional<StoredReply> replyOf(const std::string& messageId) override;
     Result<int> releaseAllLeases() override;
     std::optional<TimePoint> nextDueTime() override;
     std::optional<MessageRecord> findMessage(const std::string& messageId) override;
@@ -59,6 +66,25 @@ public:
     std::optional<TimePoint> nextConversationDeadline() override;
     Status applyStep(const WorkflowStep& step) override;
 
+    // EPS prescriptions (SqliteEps.cpp)
+    Status recordPrescription(const EpsPrescription& prescription,
+                              const std::vector<EpsItem>& items, const OutboundMessage& message,
+                              const AuditEvent& event) override;
+    Status recordCancellation(const EpsItem& item, const std::string& nhsNumber,
+                              const OutboundMessage& message, const AuditEvent& event) override;
+    std::optional<EpsPrescription> findPrescription(const std::string& prescriptionId) override;
+    std::vector<EpsItem> itemsOf(const std::string& prescriptionId) override;
+    std::vector<EpsItem> itemsByMessage(const std::string& messageId) override;
+    Status updateItems(const std::vector<EpsItem>& items, const AuditEvent& event) override;
+    std::vector<MessageRecord> epsMessagesOf(const std::string& prescriptionId) override;
+
+    // e-RS requests (SqliteErs.cpp)
+    Status applyErsStep(const ErsWorkflowStep& step) override;
+    std::optional<ErsRequest> findErsRequest(const std::string& requestId) override;
+    std::optional<ErsRequest> findErsRequestByUbrn(const std::string& ubrn) override;
+    std::vector<ErsStepRecord> ersStepsOf(const std::string& requestId) override;
+    std::vector<ErsRequest> activeErsRequests(int limit) override;
+
 private:
     struct LeaseCheck;
     struct FileToDelete {
@@ -77,6 +103,8 @@ private:
     Status insertOutbound(const OutboundMessage& message, TimePoint dueAt, TimePoint now);
     void upsertConversation(const Conversation& conversation, TimePoint now);
     void upsertPart(const ConversationPart& part);
+    void upsertErsRequest(const ErsRequest& request, TimePoint now);
+    void upsertErsStep(const ErsStepRecord& step, TimePoint now);
     void deleteAfterCommit(std::filesystem::path file, std::string owner);
     void deleteCommittedFiles();
 
@@ -86,6 +114,8 @@ private:
     void setState(const std::string& messageId, MessageState state, TimePoint now);
     void setLastError(const std::string& messageId, const MessageError& error, TimePoint now,
                       bool transportError);
+    /// Returns an audit note when the body had to be cut to kMaxStoredReplyBytes, else "".
+    std::string keepReply(const std::string& messageId, const StoredReply& reply);
     void expireDue(TimePoint now);
     void failExhausted(TimePoint now);
 

@@ -1,9 +1,12 @@
 #include "StoreRows.hpp"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 
 #include <cstdio>
 #include <ctime>
+#include <sstream>
 
 namespace gp::agent::sqlite {
 
@@ -62,7 +65,59 @@ MessageRecord readRecord(const Statement& row) {
     if (!row.isNull(14)) {
         record.lastError = MessageError{row.text(14), row.text(15)};
     }
+    record.kind = row.text(21);
     return record;
+}
+
+ClaimedMessage readClaim(const Statement& row) {
+    ClaimedMessage message;
+    message.record = readRecord(row);
+    message.soapAction = row.text(16);
+    message.contentType = row.text(17);
+    message.body = row.blob(18);
+    message.bodyFile = row.text(19);
+    if (const auto interval = row.optionalInteger(20)) {
+        message.retryInterval = Milliseconds(*interval);
+    }
+    message.method = row.text(22);
+    message.headers = decodeHeaders(row.text(23));
+    message.idempotent = row.integer(24) != 0;
+    message.pollUrl = row.text(25);
+    return message;
+}
+
+std::string encodeHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
+    Poco::JSON::Array array;
+    for (const auto& [name, value] : headers) {
+        Poco::JSON::Array pair;
+        pair.add(name);
+        pair.add(value);
+        array.add(pair);
+    }
+    std::ostringstream out;
+    array.stringify(out);
+    return out.str();
+}
+
+std::vector<std::pair<std::string, std::string>> decodeHeaders(const std::string& json) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    try {
+        Poco::JSON::Parser parser;
+        const auto array = parser.parse(json).extract<Poco::JSON::Array::Ptr>();
+        for (std::size_t i = 0; array && i < array->size(); ++i) {
+            const auto pair = array->getArray(static_cast<unsigned int>(i));
+            if (!pair || pair->size() != 2) {
+                throw SqliteError(0, "headers entry " + std::to_string(i) + " is not a pair");
+            }
+            headers.emplace_back(pair->getElement<std::string>(0),
+                                 pair->getElement<std::string>(1));
+        }
+    } catch (const Poco::Exception& error) {
+        // Only this code writes the column, so this means a hand-edited file.
+        throw SqliteError(0,
+                          "stored headers are not a JSON array of pairs: " + error.displayText());
+    }
+    return headers;
 }
 
 Poco::Logger& storeLogger() {

@@ -19,45 +19,41 @@ std::runtime_error fileError(const std::string& what, const std::filesystem::pat
     return std::runtime_error(what + " " + path.string() + ": " + std::strerror(errno));
 }
 
-// Closes the descriptor on every path out of the function.
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : m_fd(fd) {}
-    ~Descriptor() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int get() const { return m_fd; }
-
-private:
-    int m_fd;
-};
-
 } // namespace
+
+FileDescriptor::~FileDescriptor() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+bool writeAll(int fd, const char* data, std::size_t size) {
+    std::size_t written = 0;
+    while (written < size) {
+        const auto n = ::write(fd, data + written, size - written);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    return true;
+}
 
 void writeFileAtomically(const std::filesystem::path& path, const std::string& content,
                          unsigned mode) {
     const auto temporary = path.string() + ".tmp";
     {
-        Descriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                             static_cast<mode_t>(mode)));
+        FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                 static_cast<mode_t>(mode)));
         if (fd.get() < 0) {
             throw fileError("cannot create", temporary);
         }
         ::fchmod(fd.get(), static_cast<mode_t>(mode));
-        std::size_t written = 0;
-        while (written < content.size()) {
-            const auto n = ::write(fd.get(), content.data() + written, content.size() - written);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                throw fileError("cannot write", temporary);
-            }
-            written += static_cast<std::size_t>(n);
+        if (!writeAll(fd.get(), content.data(), content.size())) {
+            throw fileError("cannot write", temporary);
         }
         if (::fsync(fd.get()) != 0) {
             throw fileError("cannot sync", temporary);
@@ -67,7 +63,7 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& c
         throw fileError("cannot rename into place", path);
     }
     const auto directory = path.has_parent_path() ? path.parent_path() : ".";
-    Descriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) {
         ::fsync(dir.get());
     }

@@ -109,6 +109,21 @@ public:
                              const std::string& reason) override {
         return m_inner.recordExpired(messageId, owner, reason);
     }
+    gp::Status recordAckedWithReply(const std::string& messageId, std::string_view owner,
+                                    const std::string& detail, const StoredReply& reply) override {
+        return m_inner.recordAckedWithReply(messageId, owner, detail, reply);
+    }
+    gp::Status recordFailedWithReply(const std::string& messageId, std::string_view owner,
+                                     const MessageError& error, const StoredReply& reply) override {
+        return m_inner.recordFailedWithReply(messageId, owner, error, reply);
+    }
+    gp::Status recordDeferred(const std::string& messageId, std::string_view owner,
+                              TimePoint nextAttemptAt, const std::string& pollUrl) override {
+        return m_inner.recordDeferred(messageId, owner, nextAttemptAt, pollUrl);
+    }
+    std::optional<StoredReply> replyOf(const std::string& messageId) override {
+        return m_inner.replyOf(messageId);
+    }
     gp::Result<int> releaseAllLeases() override { return m_inner.releaseAllLeases(); }
     std::optional<TimePoint> nextDueTime() override {
         auto due = m_inner.nextDueTime();
@@ -165,6 +180,46 @@ public:
         return m_inner.nextConversationDeadline();
     }
     gp::Status applyStep(const WorkflowStep& step) override { return m_inner.applyStep(step); }
+    // EPS prescriptions
+    gp::Status recordPrescription(const EpsPrescription& prescription,
+                                  const std::vector<EpsItem>& items, const OutboundMessage& message,
+                                  const AuditEvent& event) override {
+        return m_inner.recordPrescription(prescription, items, message, event);
+    }
+    gp::Status recordCancellation(const EpsItem& item, const std::string& nhsNumber,
+                                  const OutboundMessage& message,
+                                  const AuditEvent& event) override {
+        return m_inner.recordCancellation(item, nhsNumber, message, event);
+    }
+    std::optional<EpsPrescription> findPrescription(const std::string& id) override {
+        return m_inner.findPrescription(id);
+    }
+    std::vector<EpsItem> itemsOf(const std::string& id) override { return m_inner.itemsOf(id); }
+    std::vector<EpsItem> itemsByMessage(const std::string& id) override {
+        return m_inner.itemsByMessage(id);
+    }
+    gp::Status updateItems(const std::vector<EpsItem>& items, const AuditEvent& event) override {
+        return m_inner.updateItems(items, event);
+    }
+    std::vector<MessageRecord> epsMessagesOf(const std::string& id) override {
+        return m_inner.epsMessagesOf(id);
+    }
+    // e-RS requests
+    gp::Status applyErsStep(const ErsWorkflowStep& step) override {
+        return m_inner.applyErsStep(step);
+    }
+    std::optional<ErsRequest> findErsRequest(const std::string& id) override {
+        return m_inner.findErsRequest(id);
+    }
+    std::optional<ErsRequest> findErsRequestByUbrn(const std::string& ubrn) override {
+        return m_inner.findErsRequestByUbrn(ubrn);
+    }
+    std::vector<ErsStepRecord> ersStepsOf(const std::string& id) override {
+        return m_inner.ersStepsOf(id);
+    }
+    std::vector<ErsRequest> activeErsRequests(int limit) override {
+        return m_inner.activeErsRequests(limit);
+    }
 
 private:
     Store& m_inner;

@@ -14,6 +14,24 @@ using namespace gp;
 using namespace gp::agent;
 using namespace std::chrono_literals;
 
+namespace {
+
+// The schema version this build migrates to, and every version in order, as schema_migrations
+// lists them: taken from the migration list so adding a migration does not edit this file.
+std::string latestVersion() {
+    return std::to_string(sqlite::migrations().back().version);
+}
+
+std::string allVersions() {
+    std::string versions;
+    for (const auto& migration : sqlite::migrations()) {
+        versions += (versions.empty() ? "" : ",") + std::to_string(migration.version);
+    }
+    return versions;
+}
+
+} // namespace
+
 TEST_SUITE("agent") {
 
     TEST_CASE("migrations are numbered from 1 without gaps") {
@@ -33,15 +51,15 @@ TEST_SUITE("agent") {
         openSqliteStore(file, clock).reset();
         {
             test::RawDatabase raw(file);
-            CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "4");
-            CHECK(raw.scalar("SELECT MAX(version) FROM schema_migrations") == "4");
+            CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == latestVersion());
+            CHECK(raw.scalar("SELECT MAX(version) FROM schema_migrations") == latestVersion());
             CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") ==
                   firstApplied);
         }
         clock.advance(1h);
         auto again = openSqliteStore(file, clock);
         test::RawDatabase raw(file);
-        CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == "4");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM schema_migrations") == latestVersion());
         CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") ==
               firstApplied);
     }
@@ -56,7 +74,7 @@ TEST_SUITE("agent") {
         CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name IN ('messages', 'audit', 'schema_migrations', 'inbox',"
                          " 'conversations', 'conversation_parts')") == "6");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "25");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "35");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('inbox')") == "16");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversations')") == "19");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversation_parts')") == "11");
@@ -87,9 +105,10 @@ TEST_SUITE("agent") {
         openSqliteStore(file, clock).reset();
         test::RawDatabase(file).exec(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
-        CHECK_THROWS_WITH_AS(openSqliteStore(file, clock),
-                             doctest::Contains("the store's schema is version 99, newer than this"
-                                               " gp-agent knows (4)"),
+        const std::string expected =
+            "the store's schema is version 99, newer than this gp-agent knows (" + latestVersion() +
+            ")";
+        CHECK_THROWS_WITH_AS(openSqliteStore(file, clock), doctest::Contains(expected.c_str()),
                              std::runtime_error);
     }
 
@@ -126,7 +145,7 @@ TEST_SUITE("agent") {
         }
         auto store = openSqliteStore(file, clock);
         test::RawDatabase raw(file);
-        CHECK(raw.scalar("SELECT group_concat(version) FROM schema_migrations") == "1,2,3,4");
+        CHECK(raw.scalar("SELECT group_concat(version) FROM schema_migrations") == allVersions());
         CHECK(raw.scalar("SELECT applied_at FROM schema_migrations WHERE version = 1") == "5");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')"
                          " WHERE name IN ('body_file', 'retry_interval_ms')") == "2");

@@ -162,6 +162,24 @@ TEST_SUITE("agent") {
                         .retryAfter);
     }
 
+    TEST_CASE("OutcomeClassifier defers a 202 with a Content-Location and no body") {
+        const Outcome outcome =
+            classify(replied(202, "", {{"content-location", "/_poll/7A1C36C2-8D4B"}}));
+        CHECK(outcome.kind == Outcome::Kind::Deferred);
+        CHECK(outcome.location == "/_poll/7A1C36C2-8D4B");
+        CHECK(outcome.detail == "HTTP 202; reply deferred");
+        CHECK(outcome.error.code.empty());
+
+        // A body means Spine answered now; an empty Content-Location points nowhere.
+        CHECK(classify(replied(202, ebxml::buildAcknowledgment(replyHeader()),
+                               {{"Content-Type", "text/xml"}, {"Content-Location", "/_poll/x"}}))
+                  .kind == Outcome::Kind::Acknowledged);
+        CHECK(classify(replied(202, "", {{"Content-Location", ""}})).kind ==
+              Outcome::Kind::Acknowledged);
+        CHECK(classify(replied(200, "", {{"Content-Location", "/_poll/x"}})).kind ==
+              Outcome::Kind::Retriable);
+    }
+
     TEST_CASE("OutcomeClassifier accepts 202 with an empty body") {
         const Outcome outcome = classify(replied(202));
         CHECK(outcome.kind == Outcome::Kind::Acknowledged);

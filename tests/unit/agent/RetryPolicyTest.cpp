@@ -106,4 +106,28 @@ TEST_SUITE("agent") {
               Milliseconds(5000));
     }
 
+    TEST_CASE("RetryPolicy gives an e-RS message with retryInterval 1 s the 1 s, 2 s, 4 s ranges") {
+        // The agent's own base is longer; the message's 1 s is what counts for e-RS.
+        const RetryPolicy retry = policy(5000, 60000);
+        const Milliseconds oneSecond(1000);
+        FixedRandom low(0);
+        const long long ceilings[] = {1000, 2000, 4000, 8000};
+        for (int attempt = 1; attempt <= 4; ++attempt) {
+            CAPTURE(attempt);
+            CHECK(retry.delayBeforeNextAttempt(attempt, low, std::nullopt, oneSecond) == oneSecond);
+            gp::test::SeededRandom random(static_cast<std::uint64_t>(attempt));
+            long long largest = 0;
+            for (int draw = 0; draw < 2000; ++draw) {
+                const Milliseconds delay =
+                    retry.delayBeforeNextAttempt(attempt, random, std::nullopt, oneSecond);
+                CHECK(delay >= oneSecond);
+                CHECK(delay.count() <= ceilings[attempt - 1]);
+                largest = std::max(largest, static_cast<long long>(delay.count()));
+            }
+            CHECK(largest > ceilings[attempt - 1] * 95 / 100);
+        }
+        // A 429's Retry-After: 2 wins over the 1 s draw.
+        CHECK(retry.delayBeforeNextAttempt(1, low, Milliseconds(2000), oneSecond) ==
+              Milliseconds(2000));
+    }
 } // TEST_SUITE

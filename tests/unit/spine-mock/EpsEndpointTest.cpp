@@ -218,10 +218,11 @@ TEST_SUITE("spine-mock") {
                               "500:Missing or malformed eb:MessageId", "");
         }
         SUBCASE("unsupported interaction") {
-            spec.action = "PORX_IN030101SM32";
+            // A dispenser's release request: not something a prescriber's system may send.
+            spec.action = "PORX_IN060102SM30";
             checkMessageError(
                 f.send(spec), "ValueNotRecognized",
-                "500:Unsupported interaction urn:nhs:names:services:mm/PORX_IN030101SM32",
+                "500:Unsupported interaction urn:nhs:names:services:mm/PORX_IN060102SM30",
                 spec.messageId);
         }
         const auto journal = f.journal();

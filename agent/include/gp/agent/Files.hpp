@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -12,6 +13,23 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& c
                          unsigned mode = 0644);
 
 std::string readWholeFile(const std::filesystem::path& path);
+
+/// An open file descriptor, closed when the object goes.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) noexcept : m_fd(fd) {}
+    ~FileDescriptor();
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const noexcept { return m_fd; }
+    bool ok() const noexcept { return m_fd >= 0; }
+
+private:
+    int m_fd;
+};
+
+/// write(2) until all of `data` is written, retrying on EINTR. False on an error (errno set).
+bool writeAll(int fd, const char* data, std::size_t size);
 
 /// An exclusive advisory lock (flock) on a file, held for the object's life. Two gp-agent
 /// processes must never share one state directory.

@@ -14,7 +14,17 @@ namespace gp::mock {
 /// Reset are not delivered, LostReply is delivered but its answer ignored (so it is sent again
 /// later), Duplicate is delivered twice in a row.
 struct Fault {
-    enum class Type { Http, SoapFault, MessageError, Reset, Hang, Delay, LostReply, Duplicate };
+    enum class Type {
+        Http,
+        SoapFault,
+        MessageError,
+        Reset,
+        Hang,
+        Delay,
+        LostReply,
+        Duplicate,
+        Deferred
+    };
 
     Type type = Type::Http;
     int status = 503;               // Http
@@ -24,6 +34,12 @@ struct Fault {
     std::string description;        // MessageError, SoapFault (optional)
     int seconds = 0;                // Hang
     int milliseconds = 0;           // Delay
+    /// Reset, written "resetAfterProcessing": e-RS processes the request fully, then resets the
+    /// connection; other endpoints reset without processing.
+    bool afterProcessing = false;
+    /// Deferred (EPS): the request is processed, but answered 202 with a Content-Location; the
+    /// first `polls` polls of it are answered 202 again, the next one gets the reply.
+    int polls = 0;
 };
 
 std::string_view toString(Fault::Type type); // "http", "soapFault", ...

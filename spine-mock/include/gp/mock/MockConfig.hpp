@@ -40,6 +40,8 @@ struct MockConfig {
     std::string logLevel = "information";
     std::string asid = "990101234567"; // Spine's ASID in the EPS route
     std::string registryFile;          // empty: no practices loaded at start
+    /// EPS interactions answered with 202 and a Content-Location to poll (mock.deferredReplies).
+    std::vector<std::string> deferredReplies;
 
     // What the directory publishes for GP2GP routes, so that tests can shorten an agent's retries.
     int gp2gpRetries = 2;
@@ -55,6 +57,9 @@ struct MockConfig {
     /// Deliver a conversation's messages to a practice one at a time, in the order accepted.
     /// Off, a message held back by a retry is overtaken by later ones (tests of re-ordering).
     bool forwardInOrder = true;
+
+    /// e-RS requests per second before 429 (a token bucket of one second's worth); 0: no limit.
+    int ersRateLimit = 10;
 
     /// The persist duration of a GP2GP interaction; zero for one the mock does not route.
     std::chrono::milliseconds persistDuration(std::string_view interaction) const;

@@ -4,6 +4,7 @@
 #include <gp/mock/AdminApi.hpp>
 #include <gp/mock/Clock.hpp>
 #include <gp/mock/EpsEndpoint.hpp>
+#include <gp/mock/ErsEndpoint.hpp>
 #include <gp/mock/FaultPlan.hpp>
 #include <gp/mock/ForwardEndpoint.hpp>
 #include <gp/mock/Forwarder.hpp>
@@ -33,6 +34,7 @@ public:
     Forwarder& forwarder() { return m_forwarder; }
     RouteDirectory& directory() { return m_directory; }
     AdminApi& admin() { return m_admin; }
+    ErsEndpoint& ers() { return m_ers; }
 
 private:
     MockConfig m_config;
@@ -45,6 +47,7 @@ private:
     ForwardEndpoint m_forwardEndpoint;
     RouteDirectory m_directory;
     AdminApi m_admin;
+    ErsEndpoint m_ers;
 };
 
 } // namespace gp::mock

@@ -4,6 +4,7 @@
 #include <gp/mock/Practice.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -112,6 +113,13 @@ public:
     /// dropped when the state is no longer pending.
     Status recordProgress(const std::string& messageId, const ForwardProgress& progress,
                           const std::vector<JournalEntry>& entries);
+
+    /// Runs `work` on the connection under the store's lock, inside one transaction that is
+    /// rolled back when `work` fails. For tables kept by other classes (ErsStore), so that they
+    /// share the one connection and commit with their journal lines.
+    Status transaction(const std::function<Status(SqliteDatabase&)>& work);
+    /// Runs `work` on the connection under the store's lock, without a transaction (reads).
+    Status withDatabase(const std::function<Status(SqliteDatabase&)>& work);
 
 private:
     Status insertJournal(const JournalEntry& entry);

@@ -15,6 +15,8 @@ class HTTPServer;
 namespace gp::agent {
 
 class Gp2gpService;
+class EpsCancellations;
+class ErsService;
 
 struct LocalApiSettings {
     std::string bind = "127.0.0.1";
@@ -35,6 +37,8 @@ public:
         const Clock& clock;
         std::function<void()> workArrived; // wakes the dispatcher after a commit
         Gp2gpService* gp2gp = nullptr;     // null: the /v1/gp2gp/ routes that act answer 503
+        EpsCancellations* epsCancellations = nullptr; // null: POST /v1/eps/cancellations is 503
+        ErsService* ers = nullptr;                    // null: POST /v1/ers/referrals answers 503
     };
 
     LocalApi(Dependencies dependencies, LocalApiSettings settings);

@@ -73,6 +73,14 @@ struct AgentSettings {
     Milliseconds epsPersistDuration{300000};
     int epsMaxAttempts = 0;
 
+    /// The e-Referral Service (docs/ers.md).
+    struct Ers {
+        std::string url; // API base, ending in /FHIR/STU3
+        std::string businessFunction;
+        std::filesystem::path tokenFile; // empty: e-RS not configured (requests are refused)
+        Milliseconds persistDuration{3600000};
+    } ers;
+
     std::string logLevel;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/dispatch/OutcomeClassifier.hpp>
 #include <gp/agent/dispatch/RetryPolicy.hpp>
 #include <gp/agent/store/Store.hpp>
 #include <gp/agent/transport/HttpTransport.hpp>
@@ -23,6 +24,11 @@ struct DispatcherSettings {
     int claimBatch = 16;
     Milliseconds lease{120000};
     std::string instanceId; // lease owner
+    /// When Spine defers its reply (202 + Content-Location): the first poll comes this long after
+    /// the message was accepted, each further one this long after the previous 202. The
+    /// message's expiry bounds them.
+    Milliseconds firstPollDelay{500};
+    Milliseconds pollInterval{5000};
 };
 
 /// Claims due messages from the store, sends each with its own transport, classifies the
@@ -62,6 +68,10 @@ private:
     void announceFinished(const MessageRecord& record);
     std::optional<Pass> claimAndSend(HttpTransport& transport); // nothing: the store failed
     bool handle(HttpTransport& transport, const ClaimedMessage& message); // true: it was sent
+    void recordRetriable(const ClaimedMessage& message, const Outcome& outcome,
+                         const std::optional<StoredReply>& reply);
+    void recordDeferred(const ClaimedMessage& message, const Outcome& outcome,
+                        const HttpRequest& request);
 
     Store& m_store;
     const Clock& m_clock;

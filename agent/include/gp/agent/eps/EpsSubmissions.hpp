@@ -29,12 +29,14 @@ struct SubmissionResult {
     Kind kind = Kind::Invalid;
     std::string messageId;
     std::string prescriptionId;
-    std::vector<Error> errors; // Invalid: one per field; NotStored: the store's error
+    std::vector<std::string> itemIds; // line item ids in order, for later cancellations
+    std::vector<Error> errors;        // Invalid: one per field; NotStored: the store's error
 };
 
 /// Turns a prescription from the local API into a durable outbound ParentPrescription: reads and
 /// validates the JSON, assigns ids, builds the HL7 payload and the ebXML message once, and stores
-/// it with its audit row. Accepted means committed to disk.
+/// it with its audit row and its line items (state queued, see docs/eps.md). Accepted means
+/// committed to disk.
 class EpsSubmissions {
 public:
     EpsSubmissions(Store& store, const Clock& clock, messaging::ids::RandomSource& random,

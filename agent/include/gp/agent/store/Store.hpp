@@ -3,6 +3,8 @@
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
 #include <gp/agent/store/ConversationTypes.hpp>
+#include <gp/agent/store/EpsTypes.hpp>
+#include <gp/agent/store/ErsTypes.hpp>
 #include <gp/agent/store/InboxTypes.hpp>
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gp::agent {
@@ -48,7 +51,32 @@ struct OutboundMessage {
     /// The recipient's retry interval (SDS nhsMHSRetryInterval), the base of the backoff for
     /// this message; unset: the agent's retry.baseDelay.
     std::optional<Milliseconds> retryInterval;
+    /// How replies are read: "ebxml" (Spine MHS: ebXML/SOAP/HL7 acks) or "fhir" (e-RS REST:
+    /// status codes and OperationOutcome).
+    std::string kind = "ebxml";
+    std::string method = "POST";
+    /// Request headers besides SOAPAction and Content-Type (e-RS: business function, ODS,
+    /// correlation id, If-Match, bearer token).
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// False for a request whose repetition would do the work twice (e-RS create has no
+    /// idempotency key): when its outcome is unknown (timeout, reset, 504) it is not resent but
+    /// failed with code "outcome-unknown", and its workflow finds out what happened.
+    bool idempotent = true;
 };
+
+/// The reply that ended a message (acked, or failed permanently), kept for the workflow that
+/// waits on it: the UBRN of a created referral, an EPS cancellation response, a Location.
+struct StoredReply {
+    int status = 0;
+    std::string contentType;
+    std::string location; // Location or Content-Location header, if any
+    std::string etag;     // ETag header, if any
+    std::string body;     // at most kMaxStoredReplyBytes: the store keeps only that much
+};
+
+/// Spine and e-RS answers are a few kilobytes; a body beyond this is cut (and audited) so that a
+/// misbehaving server cannot bloat the store.
+inline constexpr std::size_t kMaxStoredReplyBytes = 1024 * 1024;
 
 /// Who did what, for the audit row written in the same transaction as a state change.
 /// `detail` holds ids, codes and counts, never patient data.
@@ -81,6 +109,7 @@ struct MessageRecord {
     std::optional<TimePoint> nextAttemptAt; // queued and retry-wait only
     std::optional<TimePoint> ackedAt;
     std::optional<MessageError> lastError;
+    std::string kind = "ebxml";
 };
 
 /// A message claimed for sending, with the bytes to send.
@@ -91,6 +120,12 @@ struct ClaimedMessage {
     std::string body;               // empty when bodyFile is set
     std::filesystem::path bodyFile; // stream the body from here
     std::optional<Milliseconds> retryInterval;
+    std::string method = "POST";
+    std::vector<std::pair<std::string, std::string>> headers;
+    bool idempotent = true;
+    /// Set when Spine answered 202 with a Content-Location: this attempt GETs that URL for the
+    /// deferred reply instead of sending the message again.
+    std::string pollUrl;
 };
 
 struct AuditRow {
@@ -134,6 +169,16 @@ struct WorkflowStep {
     std::vector<AuditEvent> audit;
 };
 
+/// One e-RS workflow decision (agent/src/ers/), applied like a WorkflowStep: the request and its
+/// steps upserted, the outbound messages queued (due now), the audit rows written, all in one
+/// transaction.
+struct ErsWorkflowStep {
+    ErsRequest request;               // upserted; createdAt kept from the first write
+    std::vector<ErsStepRecord> steps; // upserted by (requestId, seq)
+    std::vector<OutboundMessage> outbound;
+    std::vector<AuditEvent> audit;
+};
+
 /// The agent's durable state. Every write is one transaction that holds its audit row(s) and is
 /// on disk (fsync) before the call returns. All SQL lives behind this interface.
 class Store {
@@ -162,6 +207,19 @@ public:
                                 const MessageError& error) = 0;
     virtual Status recordExpired(const std::string& messageId, std::string_view owner,
                                  const std::string& reason) = 0;
+
+    /// Acknowledged with the reply that said so (kept; see replyOf).
+    virtual Status recordAckedWithReply(const std::string& messageId, std::string_view owner,
+                                        const std::string& detail, const StoredReply& reply) = 0;
+    /// Failed permanently with the reply that said so (kept; see replyOf).
+    virtual Status recordFailedWithReply(const std::string& messageId, std::string_view owner,
+                                         const MessageError& error, const StoredReply& reply) = 0;
+    /// Spine deferred its answer (202 + Content-Location): back to retry-wait until
+    /// `nextAttemptAt`, after which claims poll `pollUrl` (GET) instead of resending. Audited
+    /// "reply-deferred".
+    virtual Status recordDeferred(const std::string& messageId, std::string_view owner,
+                                  TimePoint nextAttemptAt, const std::string& pollUrl) = 0;
+    virtual std::optional<StoredReply> replyOf(const std::string& messageId) = 0;
 
     /// At start-up of a single-instance store: every message left in sending by a previous
     /// process goes back to retry-wait, due now (audited "lease-released"). Returns how many.
@@ -220,6 +278,45 @@ public:
     /// MessageId exists, an inboundProcessed id is not in the inbox, or a part names an unknown
     /// conversation.
     virtual Status applyStep(const WorkflowStep& step) = 0;
+
+    // ---- EPS prescriptions: line items and their states (agent/src/store/SqliteEps.cpp) ----
+
+    /// Enqueues the ParentPrescription (as enqueue does, with `event` as its "accepted" row) and
+    /// records the prescription and its items in the same transaction. A prescription id sent
+    /// from here before is queued again (Spine judges it), but keeps its items unless all of
+    /// them were rejected or undelivered. Fails whole if the MessageId exists.
+    virtual Status recordPrescription(const EpsPrescription& prescription,
+                                      const std::vector<EpsItem>& items,
+                                      const OutboundMessage& message, const AuditEvent& event) = 0;
+    /// Enqueues a CancellationRequest and, in the same transaction, marks the item
+    /// cancel-requested with the message id and reason; a prescription or item this agent did
+    /// not know is recorded then (Spine decides whether it exists).
+    virtual Status recordCancellation(const EpsItem& item, const std::string& nhsNumber,
+                                      const OutboundMessage& message, const AuditEvent& event) = 0;
+    virtual std::optional<EpsPrescription> findPrescription(const std::string& prescriptionId) = 0;
+    /// Items of a prescription in the order they were recorded.
+    virtual std::vector<EpsItem> itemsOf(const std::string& prescriptionId) = 0;
+    /// Items whose prescription or latest cancellation went in `messageId`.
+    virtual std::vector<EpsItem> itemsByMessage(const std::string& messageId) = 0;
+    /// Sets each item's state, code and text (keyed by prescription and line item id; updatedAt
+    /// is the store's now), with one audit row `event`, in one transaction.
+    virtual Status updateItems(const std::vector<EpsItem>& items, const AuditEvent& event) = 0;
+    /// Outbox messages about a prescription (its ParentPrescription and cancellations), oldest
+    /// first.
+    virtual std::vector<MessageRecord> epsMessagesOf(const std::string& prescriptionId) = 0;
+
+    // ---- e-RS requests: referrals and their steps (agent/src/store/SqliteErs.cpp) ----
+
+    /// Applies an e-RS workflow decision atomically (see ErsWorkflowStep) with its audit rows,
+    /// then one "queued" row per outbound message. Fails whole if a MessageId exists.
+    virtual Status applyErsStep(const ErsWorkflowStep& step) = 0;
+    virtual std::optional<ErsRequest> findErsRequest(const std::string& requestId) = 0;
+    /// The request that holds this UBRN, if any.
+    virtual std::optional<ErsRequest> findErsRequestByUbrn(const std::string& ubrn) = 0;
+    /// A request's steps in the order they were queued.
+    virtual std::vector<ErsStepRecord> ersStepsOf(const std::string& requestId) = 0;
+    /// Requests not yet complete or failed, oldest first.
+    virtual std::vector<ErsRequest> activeErsRequests(int limit) = 0;
 };
 
 /// Opens (creating if needed) the SQLite store at `file` in WAL mode with synchronous=FULL and

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServerRequest;
+class HTTPServerResponse;
+} // namespace Poco::Net
+
+namespace gp::agent {
+
+class EpsCancellations;
+class Store;
+
+namespace api {
+
+/// The EPS routes beyond submitting a prescription (docs/local-api.md, docs/eps.md):
+/// POST /v1/eps/cancellations and GET /v1/eps/prescriptions/{prescriptionId}. LocalApi has
+/// checked the token before handing a request here. `cancellations` may be null (EPS
+/// cancellation not wired): the POST then answers 503; the GET still reads the store.
+class EpsRoutes {
+public:
+    EpsRoutes(EpsCancellations* cancellations, Store& store, std::size_t maxBodyBytes,
+              std::function<void()> workArrived)
+        : m_cancellations(cancellations), m_store(store), m_maxBodyBytes(maxBodyBytes),
+          m_workArrived(std::move(workArrived)) {}
+
+    /// True when the path is one of these routes (and the request was answered).
+    bool handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+private:
+    void cancel(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void showPrescription(const std::string& prescriptionId,
+                          Poco::Net::HTTPServerResponse& response);
+
+    EpsCancellations* m_cancellations;
+    Store& m_store;
+    std::size_t m_maxBodyBytes;
+    std::function<void()> m_workArrived;
+};
+
+} // namespace api
+} // namespace gp::agent

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServerRequest;
+class HTTPServerResponse;
+} // namespace Poco::Net
+
+namespace gp::agent {
+
+class ErsService;
+class Store;
+
+namespace api {
+
+/// The /v1/ers/ routes of the local API (docs/ers.md). LocalApi has checked the token before
+/// handing a request here. `service` may be null (e-RS not running): GET still answers from the
+/// store, POST says 503.
+class ErsRoutes {
+public:
+    ErsRoutes(ErsService* service, Store& store, std::size_t maxBodyBytes)
+        : m_service(service), m_store(store), m_maxBodyBytes(maxBodyBytes) {}
+
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+private:
+    void refer(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void show(const std::string& requestId, Poco::Net::HTTPServerResponse& response);
+
+    ErsService* m_service;
+    Store& m_store;
+    std::size_t m_maxBodyBytes;
+};
+
+} // namespace api
+} // namespace gp::agent

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <gp/Result.hpp>
+#include <gp/agent/Clock.hpp>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPResponse.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPServerRequest;
+class HTTPServerResponse;
+} // namespace Poco::Net
+
+namespace gp::agent::api {
+
+// How every route of the local API reads requests and answers, so that each route module
+// (LocalApi.cpp, Gp2gpRoutes.cpp, …) speaks the same JSON and error shapes.
+
+void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+              const std::string& body);
+void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+              const Poco::JSON::Object::Ptr& body);
+
+/// {"errors": [{"field", "message"}]}
+void sendErrors(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+                const std::vector<Error>& errors);
+void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+               const std::string& message);
+
+void methodNotAllowed(Poco::Net::HTTPServerResponse& response, const std::string& allowed);
+
+/// The whole body, or nothing after answering 413 when it is larger than `maxBytes`.
+std::optional<std::string> readBody(Poco::Net::HTTPServerRequest& request,
+                                    Poco::Net::HTTPServerResponse& response, std::size_t maxBytes);
+
+/// The body as a JSON object (an empty body reads as {}), or nothing after answering 400 or 413.
+Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request,
+                                       Poco::Net::HTTPServerResponse& response,
+                                       std::size_t maxBytes);
+
+/// JSON null for an absent value.
+Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time);
+Poco::Dynamic::Var optionalText(const std::string& text);
+
+} // namespace gp::agent::api

@@ -1,0 +1,306 @@
+#include "StoreTestSupport.hpp"
+
+#include <gp/agent/Files.hpp>
+#include <gp/agent/TimeFormat.hpp>
+#include <gp/agent/ers/ErsService.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+using namespace gp::agent;
+using gp::test::OpenStore;
+
+namespace {
+
+const std::string kNhs = "9449304130";
+const std::string kOwner = "test-dispatcher";
+
+std::string referralJson(const std::string& ubrn, const std::string& version,
+                         const std::string& attachmentUrl = "") {
+    std::string json = R"({"resourceType": "ReferralRequest", "id": ")" + ubrn +
+                       R"(", "meta": {"versionId": ")" + version + R"("}, "status": "active")";
+    if (!attachmentUrl.empty()) {
+        json += R"(, "contained": [{"resourceType": "DocumentReference", "id": "d1", "content":
+                 [{"attachment": {"url": ")" +
+                attachmentUrl + R"("}}]}], "supportingInfo": [{"reference": "#d1"}])";
+    }
+    return json + "}";
+}
+
+struct Entry {
+    std::string ubrn;
+    std::string correlationId; // empty: as e-RS itself answers
+    std::string createdAt;
+};
+
+std::string worklistJson(const std::vector<Entry>& entries) {
+    std::string json = R"({"resourceType": "List", "entry": [)";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& entry = entries[i];
+        json += i ? "," : "";
+        json += R"({"extension": [{"url": "item", "extension": [
+            {"url": "patient", "valueReference": {"identifier": {"value": ")" +
+                kNhs + R"("}}}, {"url": "referralCreated", "valueDateTime": ")" + entry.createdAt +
+                R"("}]})";
+        if (!entry.correlationId.empty()) {
+            json += R"(, {"url": "https://x/Extension-Mock-CorrelationId", "valueString": ")" +
+                    entry.correlationId + "\"}";
+        }
+        json += R"(], "item": {"reference": "ReferralRequest/)" + entry.ubrn + "\"}}";
+    }
+    return json + "]}";
+}
+
+std::string outcomeJson(const std::string& code) {
+    return R"({"resourceType": "OperationOutcome", "issue": [{"severity": "error",
+        "code": "value", "details": {"coding": [{"code": ")" +
+           code + R"("}]}}]})";
+}
+
+std::optional<std::string> header(const ClaimedMessage& message, const std::string& name) {
+    for (const auto& [key, value] : message.headers) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+struct Fixture : OpenStore {
+    std::filesystem::path tokenFile = dir.file("ers-token");
+    std::unique_ptr<ErsService> service;
+
+    explicit Fixture(bool withToken = true) {
+        if (withToken) {
+            writeFileAtomically(tokenFile, "secret-token\n", 0600);
+        }
+        AgentSettings::Ers settings;
+        settings.url = "http://ers.test/referrals/FHIR/STU3";
+        settings.businessFunction = "REFERRING_CLINICIAN";
+        settings.tokenFile = tokenFile;
+        service = std::make_unique<ErsService>(ErsService::Dependencies{*store, clock, random, {}},
+                                               settings, "A83008", dir.file("ers"));
+    }
+
+    std::string refer(const std::vector<std::string>& services, const std::string& letter = "") {
+        ErsReferralInput input;
+        input.nhsNumber = kNhs;
+        input.serviceIds = services;
+        input.letterFile = letter;
+        auto accepted = service->refer(input, "test");
+        REQUIRE_MESSAGE(accepted.ok(), accepted.error().describe());
+        return *accepted;
+    }
+
+    ClaimedMessage claim() {
+        auto claimed = store->claimDue(kOwner, std::chrono::minutes(1), 10);
+        REQUIRE(claimed.ok());
+        REQUIRE(claimed->size() == 1);
+        return claimed->front();
+    }
+
+    void ack(const ClaimedMessage& message, int status, const std::string& body,
+             const std::string& etag = "", const std::string& location = "") {
+        StoredReply reply{status, "application/fhir+json", location, etag, body};
+        REQUIRE(store->recordAckedWithReply(message.record.messageId, kOwner, "HTTP", reply).ok());
+        service->runOnce();
+    }
+
+    void fail(const ClaimedMessage& message, const std::string& code, int status = 0,
+              const std::string& body = "") {
+        const MessageError error{code, "failed in test"};
+        if (status == 0) {
+            REQUIRE(store->recordFailed(message.record.messageId, kOwner, error).ok());
+        } else {
+            StoredReply reply{status, "application/fhir+json", "", "", body};
+            REQUIRE(
+                store->recordFailedWithReply(message.record.messageId, kOwner, error, reply).ok());
+        }
+        service->runOnce();
+    }
+
+    ErsRequest request(const std::string& id) {
+        auto found = store->findErsRequest(id);
+        REQUIRE(found.has_value());
+        return *found;
+    }
+
+    std::vector<std::string> steps(const std::string& id) {
+        std::vector<std::string> out;
+        for (const auto& step : store->ersStepsOf(id)) {
+            out.push_back(step.step + ":" + step.state + ":" + step.code);
+        }
+        return out;
+    }
+
+    bool nothingQueued() {
+        auto claimed = store->claimDue(kOwner, std::chrono::minutes(1), 10);
+        return claimed.ok() && claimed->empty();
+    }
+};
+
+} // namespace
+
+TEST_SUITE("agent") {
+    TEST_CASE("an e-RS referral queues one create with every required header, never resent") {
+        Fixture f;
+        const auto id = f.refer({"10000001", "10000002"});
+        auto create = f.claim();
+        CHECK(create.record.kind == "fhir");
+        CHECK(create.record.interaction == "A011");
+        CHECK(create.record.endpoint ==
+              "http://ers.test/referrals/FHIR/STU3/ReferralRequest/$ers.createReferral");
+        CHECK(create.method == "POST");
+        CHECK(create.contentType == "application/fhir+json");
+        CHECK_FALSE(create.idempotent);
+        CHECK(header(create, "Authorization") == std::optional<std::string>("Bearer secret-token"));
+        CHECK(header(create, "NHSD-eRS-Business-Function") ==
+              std::optional<std::string>("REFERRING_CLINICIAN"));
+        CHECK(header(create, "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("A83008"));
+        CHECK(header(create, "X-Correlation-ID") == std::optional<std::string>(id + "-create-1"));
+        CHECK(create.body.find(kNhs) != std::string::npos);
+        CHECK(f.request(id).state == "creating");
+
+        f.ack(create, 201, referralJson("000000091234", "1"), "W/\"1\"");
+        CHECK(f.request(id).state == "complete");
+        CHECK(f.request(id).ubrn == "000000091234");
+        CHECK(f.steps(id) == std::vector<std::string>{"create:done:201"});
+    }
+
+    TEST_CASE("an e-RS referral is refused when ers.tokenFile is missing, and nothing is stored") {
+        Fixture f(false);
+        ErsReferralInput input;
+        input.nhsNumber = kNhs;
+        input.serviceIds = {"10000001"};
+        auto refused = f.service->refer(input, "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "ers");
+        CHECK(f.store->activeErsRequests(10).empty());
+        CHECK(f.nothingQueued());
+    }
+
+    TEST_CASE("a lost create is matched on a plain e-RS worklist by patient and time") {
+        Fixture f;
+        const auto id = f.refer({"10000001"});
+        f.fail(f.claim(), "outcome-unknown");
+        CHECK(f.request(id).state == "looking-up");
+        auto lookup = f.claim();
+        CHECK(lookup.record.interaction == "A008");
+        CHECK(lookup.idempotent);
+        CHECK(lookup.record.endpoint.find("?correlationId=" + id + "-create-1") !=
+              std::string::npos);
+
+        // e-RS echoes no correlation id: one new referral for this patient is ours. One made
+        // long before this request is not.
+        const std::string now = formatIsoTime(f.clock.now());
+        const std::string lastWeek = formatIsoTime(f.clock.now() - std::chrono::hours(24 * 7));
+        const std::string body =
+            worklistJson({{"000000091234", "", now}, {"000000090001", "", lastWeek}});
+        f.ack(lookup, 200, body);
+        CHECK(f.request(id).state == "complete");
+        CHECK(f.request(id).ubrn == "000000091234");
+        CHECK(f.steps(id) ==
+              std::vector<std::string>{"create:failed:outcome-unknown", "lookup:done:found"});
+        CHECK(f.nothingQueued());
+    }
+
+    TEST_CASE("two possible referrals on the worklist fail the request rather than guess") {
+        Fixture f;
+        const auto id = f.refer({"10000001"});
+        f.fail(f.claim(), "outcome-unknown");
+        const std::string now = formatIsoTime(f.clock.now());
+        f.ack(f.claim(), 200, worklistJson({{"000000091234", "", now}, {"000000091235", "", now}}));
+        CHECK(f.request(id).state == "failed");
+        CHECK(f.request(id).errorCode == "ambiguous");
+        CHECK(f.nothingQueued());
+    }
+
+    TEST_CASE("a lost create e-RS never made is created again, at most three times in all") {
+        Fixture f;
+        const auto id = f.refer({"10000001"});
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            auto create = f.claim();
+            CHECK(create.record.interaction == "A011");
+            CHECK(header(create, "X-Correlation-ID") ==
+                  std::optional<std::string>(id + "-create-" + std::to_string(attempt)));
+            f.fail(create, "outcome-unknown");
+            // Entries under other correlation ids are someone else's referrals.
+            f.ack(f.claim(), 200,
+                  worklistJson({{"000000090001", "OTHER-create-1", formatIsoTime(f.clock.now())}}));
+        }
+        CHECK(f.request(id).state == "failed");
+        CHECK(f.request(id).errorCode == "outcome-unknown");
+        CHECK(f.request(id).createAttempts == 3);
+        CHECK(f.nothingQueued());
+    }
+
+    TEST_CASE("a 422 on create fails the request with e-RS's code and a sentence for staff") {
+        Fixture f;
+        const auto letter = f.dir.file("letter.pdf");
+        writeFileAtomically(letter, "%PDF-1.4 letter");
+        const auto id = f.refer({"99999999"}, letter.string());
+        const auto copy = f.request(id).letterFile;
+        CHECK(std::filesystem::exists(copy));
+        f.fail(f.claim(), "REFERENCE_NOT_FOUND", 422, outcomeJson("REFERENCE_NOT_FOUND"));
+        const auto failed = f.request(id);
+        CHECK(failed.state == "failed");
+        CHECK(failed.errorCode == "REFERENCE_NOT_FOUND");
+        CHECK(failed.errorText ==
+              "e-RS could not find something the request names (a service, referral or "
+              "attachment): check the ids.");
+        CHECK_FALSE(std::filesystem::exists(copy)); // the agent's copy of the letter is gone
+    }
+
+    TEST_CASE("a letter is uploaded, attached with If-Match, and a 409 re-reads first") {
+        Fixture f;
+        const auto letter = f.dir.file("letter.pdf");
+        writeFileAtomically(letter, "%PDF-1.4 letter");
+        const auto id = f.refer({"10000001"}, letter.string());
+        f.ack(f.claim(), 201, referralJson("000000091234", "1"), "W/\"1\"");
+
+        auto upload = f.claim();
+        CHECK(upload.record.interaction == "A020");
+        CHECK(upload.contentType == "application/pdf");
+        CHECK(upload.bodyFile == f.request(id).letterFile);
+        CHECK(header(upload, "NHSD-eRS-Referral-ID") == std::optional<std::string>("000000091234"));
+        CHECK(header(upload, "NHSD-eRS-File-Name") == std::optional<std::string>("letter.pdf"));
+        f.ack(upload, 201, "", "", "/referrals/FHIR/STU3/Binary/att-1");
+
+        auto attach = f.claim();
+        CHECK(attach.record.interaction == "A012");
+        CHECK(header(attach, "If-Match") == std::optional<std::string>("W/\"1\""));
+        CHECK(attach.body.find("Binary/att-1") != std::string::npos);
+        f.fail(attach, "http-409", 409, outcomeJson("CONFLICT"));
+
+        auto reread = f.claim();
+        CHECK(reread.record.interaction == "A005");
+        CHECK(reread.method == "GET");
+        f.ack(reread, 200, referralJson("000000091234", "3"), "W/\"3\"");
+
+        auto again = f.claim();
+        CHECK(header(again, "If-Match") == std::optional<std::string>("W/\"3\""));
+        f.ack(again, 200, referralJson("000000091234", "4", "Binary/att-1"), "W/\"4\"");
+        CHECK(f.request(id).state == "complete");
+        CHECK(f.request(id).version == "4");
+        CHECK(f.steps(id) == std::vector<std::string>{"create:done:201", "upload:done:201",
+                                                      "attach:failed:http-409", "reread:done:200",
+                                                      "attach:done:200"});
+    }
+
+    TEST_CASE("a re-read that finds the letter already attached completes without resending") {
+        Fixture f;
+        const auto letter = f.dir.file("letter.pdf");
+        writeFileAtomically(letter, "%PDF-1.4 letter");
+        const auto id = f.refer({"10000001"}, letter.string());
+        f.ack(f.claim(), 201, referralJson("000000091234", "1"), "W/\"1\"");
+        f.ack(f.claim(), 201, "", "", "/referrals/FHIR/STU3/Binary/att-1");
+        // The first attach worked but its answer was a 409 for a retry of it.
+        f.fail(f.claim(), "http-409", 409, outcomeJson("CONFLICT"));
+        f.ack(f.claim(), 200, referralJson("000000091234", "2", "Binary/att-1"), "W/\"2\"");
+        CHECK(f.request(id).state == "complete");
+        CHECK(f.nothingQueued());
+    }
+}
