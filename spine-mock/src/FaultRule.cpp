@@ -172,8 +172,8 @@ Result<Fault> parseFault(const Object& object, const std::string& prefix, Leg le
         }
         fault.milliseconds = *millis;
     } else {
-        return failure(prefix + "type",
-                       "must be one of http, soapFault, messageError, reset, hang, delay");
+        return failure(prefix + "type", "must be one of http, soapFault, messageError, reset, "
+                                        "resetAfterProcessing, hang, delay, deferred");
     }
     return fault;
 }

@@ -60,7 +60,8 @@ TEST_SUITE("spine-mock") {
              "must be a whole number from 1 to 1000000"},
             {R"({"interaction":"*"})", "fault", "is required"},
             {R"({"interaction":"*","fault":{"type":"boom"}})", "fault.type",
-             "must be one of http, soapFault, messageError, reset, hang, delay"},
+             "must be one of http, soapFault, messageError, reset, resetAfterProcessing, hang, "
+             "delay, deferred"},
             {R"({"interaction":"*","fault":{"type":"http"}})", "fault.status", "is required"},
             {R"({"interaction":"*","fault":{"type":"http","status":99}})", "fault.status",
              "must be a whole number from 100 to 599"},
