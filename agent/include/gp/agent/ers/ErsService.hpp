@@ -4,11 +4,14 @@
 #include <gp/agent/Clock.hpp>
 #include <gp/agent/config/Settings.hpp>
 #include <gp/agent/store/Store.hpp>
+#include <gp/agent/transport/HttpTransport.hpp>
+#include <gp/messaging/ers/ErsResources.hpp>
 #include <gp/messaging/ids/RandomSource.hpp>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,33 @@ struct ErsReferralInput {
     std::vector<std::string> serviceIds;
     std::string letterFile; // path readable by the agent; empty: no letter
     std::string letterContentType = "application/pdf";
+};
+
+/// A service search (A010) for a patient.
+struct ErsServiceQuery {
+    std::string nhsNumber;
+    std::string specialty; // e-RS specialty code such as "CARDIOLOGY"; empty: any
+    std::string priority = "ROUTINE";
+};
+
+/// Why a call made while the caller waits (a service search, the read before a cancel) did not
+/// work. docs/ers.md says how the local API answers each.
+struct ErsCallFailure {
+    int httpStatus = 0;     // e-RS's status; 0 when no reply arrived
+    bool timedOut = false;  // no reply in time (else: no connection, or it dropped)
+    std::string code;       // e-RS's code, else "http-<status>", "transport-<what>", ...
+    std::string text;       // for staff
+    std::string retryAfter; // e-RS's Retry-After as it sent it; empty: none
+};
+
+struct ErsSearchReply {
+    std::vector<messaging::ers::ServiceSummary> services;
+    std::optional<ErsCallFailure> failure; // set when e-RS gave no list
+};
+
+struct ErsCancelReply {
+    std::string state;                     // "cancelling", or "cancelled" when it already is
+    std::optional<ErsCallFailure> failure; // the referral's version could not be read first
 };
 
 /// e-Referrals. Each request is a small workflow over the durable outbox: create the referral
@@ -38,9 +68,11 @@ public:
         std::function<void()> outboxWork; // wakes the dispatcher after new messages are queued
     };
 
-    /// `lettersDir` holds the agent's own copy of each letter until it is uploaded.
+    /// `lettersDir` holds the agent's own copy of each letter until it is uploaded. `transport`
+    /// carries the calls made while the caller waits (searches); null: a CurlTransport with
+    /// default settings, made when first needed.
     ErsService(Dependencies dependencies, AgentSettings::Ers settings, std::string odsCode,
-               std::filesystem::path lettersDir);
+               std::filesystem::path lettersDir, std::unique_ptr<HttpTransport> transport = nullptr);
     ~ErsService();
     ErsService(const ErsService&) = delete;
     ErsService& operator=(const ErsService&) = delete;
@@ -56,6 +88,17 @@ public:
     /// "serviceIds", "serviceIds[1]", "letterFile", "letterContentType"), or are "ers" (e-RS not
     /// configured: no ers.tokenFile, or it cannot be read) or "store".
     Result<std::string> refer(const ErsReferralInput& input, const std::string& actor);
+
+    /// Searches e-RS for services for the patient (A010) there and then: a read, so it is not
+    /// carried by the outbox. Errors (nothing sent): "nhsNumber", "specialty", "priority", "ers".
+    Result<ErsSearchReply> searchServices(const ErsServiceQuery& query);
+
+    /// Queues a cancel (A036) of a complete request's referral, with If-Match of its version (read
+    /// from e-RS first, while the caller waits, when the agent does not know it). A request
+    /// already cancelling or cancelled is left as it is. Errors: "requestId" (no such request),
+    /// "state" (not cancellable: no UBRN yet, in progress, or failed), "reason", "ers", "store".
+    Result<ErsCancelReply> cancel(const std::string& requestId, const std::string& reason,
+                                  const std::string& actor);
 
     /// One pass over the requests in progress, synchronously (for tests and tools). Returns how
     /// many moved.
