@@ -101,6 +101,17 @@ struct ErsWorkflow::Finished {
     }
 };
 
+std::vector<std::pair<std::string, std::string>> ersHeaders(const AgentSettings::Ers& settings,
+                                                            const std::string& odsCode,
+                                                            const std::string& correlationId,
+                                                            const std::string& token) {
+    return {{"Authorization", "Bearer " + token},
+            {std::string(wire::kBusinessFunctionHeader), settings.businessFunction},
+            {std::string(wire::kOdsHeader), odsCode},
+            {std::string(wire::kCorrelationHeader), correlationId},
+            {"Accept", std::string(wire::kFhirJson)}};
+}
+
 Result<std::string> readErsToken(const AgentSettings::Ers& settings) {
     if (settings.tokenFile.empty()) {
         return failure("ers", "e-RS is not configured: set ers.tokenFile");
@@ -139,6 +150,7 @@ OutboundMessage ErsWorkflow::message(const ErsRequest& request, const std::strin
                       : step == "lookup" ? "A008"
                       : step == "upload" ? "A020"
                       : step == "attach" ? "A012"
+                      : step == "cancel" ? "A036"
                                          : "A005";
     out.service = std::string(kService);
     out.businessId = request.requestId;
@@ -151,11 +163,7 @@ OutboundMessage ErsWorkflow::message(const ErsRequest& request, const std::strin
     out.retryInterval = Milliseconds(1000);
     out.kind = "fhir";
     out.method = call.method;
-    out.headers = {{"Authorization", "Bearer " + token},
-                   {std::string(wire::kBusinessFunctionHeader), m_settings.businessFunction},
-                   {std::string(wire::kOdsHeader), m_odsCode},
-                   {std::string(wire::kCorrelationHeader), correlation},
-                   {"Accept", std::string(wire::kFhirJson)}};
+    out.headers = ersHeaders(m_settings, m_odsCode, correlation, token);
     for (auto& header : extraHeaders) {
         out.headers.push_back(std::move(header));
     }
@@ -305,6 +313,12 @@ std::optional<ErsWorkflowStep> ErsWorkflow::advance(const ErsRequest& request) {
     }
     if (kind == "attach") {
         return afterAttach(request, done);
+    }
+    if (kind == "cancel") {
+        return afterCancel(request, done);
+    }
+    if (request.state == kCancelling) {
+        return afterCancelReread(request, done);
     }
     return afterReread(request, done);
 }
@@ -536,6 +550,162 @@ std::optional<ErsWorkflowStep> ErsWorkflow::afterReread(const ErsRequest& reques
                           " tries (the referral kept changing or stayed locked).");
     }
     return continueWithLetter(std::move(updated), noted);
+}
+
+} // namespace gp::agent::ers
+
+namespace gp::agent::ers {
+
+namespace {
+
+int countSteps(const std::vector<ErsStepRecord>& steps, std::string_view kind) {
+    return static_cast<int>(
+        std::count_if(steps.begin(), steps.end(), [&](const auto& s) { return s.step == kind; }));
+}
+
+} // namespace
+
+Result<ErsWorkflowStep> ErsWorkflow::cancel(ErsRequest request, const std::string& reason,
+                                            const std::string& actor) {
+    auto token = readErsToken(m_settings);
+    if (!token) {
+        return token.error();
+    }
+    wire::CancelReferral cancel;
+    cancel.ubrn = request.ubrn;
+    cancel.comments = reason;
+    auto call = wire::buildCancelReferral(cancel);
+    if (!call) {
+        return call.error();
+    }
+    const auto existing = m_store.ersStepsOf(request.requestId);
+    ErsStepRecord step;
+    step.requestId = request.requestId;
+    step.seq = existing.empty() ? 1 : existing.back().seq + 1;
+    step.step = "cancel";
+    step.correlationId = correlationId(request, "cancel", countSteps(existing, "cancel") + 1);
+    step.state = std::string(kStepQueued);
+    // A cancel sent again after a lost reply meets a stale If-Match (409) and is settled by the
+    // re-read, so it may be retried like any update.
+    auto out = message(request, "cancel", *call, step.correlationId,
+                       {{"If-Match", wire::ifMatch(request.version)}}, true, *token);
+    step.messageId = out.messageId;
+    request.state = std::string(kCancelling);
+    request.errorCode.clear();
+    request.errorText.clear();
+
+    ErsWorkflowStep decision;
+    decision.audit.push_back({actor, "ers-cancel-requested", step.messageId,
+                              "e-RS request " + request.requestId + ", UBRN " + request.ubrn});
+    decision.request = std::move(request);
+    decision.steps.push_back(std::move(step));
+    decision.outbound.push_back(std::move(out));
+    return decision;
+}
+
+ErsWorkflowStep ErsWorkflow::settleCancel(ErsRequest request, const Finished& done, bool cancelled,
+                                          const std::string& code, const std::string& text) {
+    ErsStepRecord step = done.step;
+    step.state = std::string(done.acked() ? kStepDone : kStepFailed);
+    if (step.code.empty()) {
+        step.code = done.acked() ? std::to_string(done.reply ? done.reply->status : 200) : code;
+    }
+    if (step.text.empty()) {
+        step.text = done.acked() ? "done" : text;
+    }
+    // A cancel that did not work leaves the referral as it was: complete, and cancellable again.
+    request.state = std::string(cancelled ? kCancelled : kComplete);
+    request.errorCode = cancelled ? std::string() : code;
+    request.errorText = cancelled ? std::string() : text;
+    ErsWorkflowStep decision;
+    decision.audit.push_back({"ers", cancelled ? "ers-cancelled" : "ers-cancel-failed",
+                              done.message.messageId,
+                              "e-RS request " + request.requestId + ", UBRN " + request.ubrn +
+                                  (cancelled ? "" : ", code " + code)});
+    decision.request = std::move(request);
+    decision.steps.push_back(std::move(step));
+    return decision;
+}
+
+std::optional<ErsWorkflowStep> ErsWorkflow::afterCancel(const ErsRequest& request,
+                                                        const Finished& done) {
+    if (done.acked()) {
+        ErsRequest updated = request;
+        if (done.reply) {
+            if (auto referral = wire::parseReferralRequest(done.reply->body, done.reply->etag)) {
+                updated.version = referral->version;
+            }
+        }
+        Finished noted = done;
+        noted.step.text = "referral cancelled";
+        return settleCancel(std::move(updated), noted, true, "", "");
+    }
+    const std::string code = done.code();
+    const int cancels = countSteps(m_store.ersStepsOf(request.requestId), "cancel");
+    // 409/423: the version moved or someone holds the referral. INVALID_REQUEST_STATE: it may
+    // already be cancelled (an earlier cancel whose reply was lost). A re-read settles each.
+    const bool reread = code == "http-409" || code == "http-423" || code == "INVALID_REQUEST_STATE";
+    if (reread && cancels < kMaxCancelAttempts) {
+        if (auto call = wire::buildGetReferral(request.ubrn)) {
+            return next(request, done, "reread", *call, {}, true, kCancelling);
+        }
+    }
+    return settleCancel(request, done, false, code,
+                        "Referral " + request.ubrn + " was not cancelled: " + done.text());
+}
+
+std::optional<ErsWorkflowStep> ErsWorkflow::afterCancelReread(const ErsRequest& request,
+                                                              const Finished& done) {
+    if (!done.acked()) {
+        return settleCancel(request, done, false, done.code(),
+                            "Referral " + request.ubrn +
+                                " could not be re-read to cancel it: " + done.text());
+    }
+    auto referral = wire::parseReferralRequest(done.reply ? done.reply->body : std::string(),
+                                               done.reply ? done.reply->etag : std::string());
+    if (!referral) {
+        return settleCancel(request, done, false, "unreadable-reply",
+                            "Referral " + request.ubrn + " could not be re-read to cancel it: " +
+                                referral.error().describe());
+    }
+    ErsRequest updated = request;
+    updated.version = referral->version;
+    Finished noted = done;
+    noted.step.code = std::to_string(done.reply->status);
+    noted.step.text = "version " + referral->version;
+    if (referral->status == "cancelled") {
+        noted.step.text += ", already cancelled";
+        return settleCancel(std::move(updated), noted, true, "", "");
+    }
+    const auto steps = m_store.ersStepsOf(request.requestId);
+    const auto lastCancel = std::find_if(steps.rbegin(), steps.rend(),
+                                         [](const auto& s) { return s.step == "cancel"; });
+    if (lastCancel == steps.rend()) {
+        return settleCancel(std::move(updated), noted, false, "invalid",
+                            "Referral " + request.ubrn + " has no cancel to send again.");
+    }
+    if (lastCancel->code == "INVALID_REQUEST_STATE") {
+        return settleCancel(std::move(updated), noted, false, lastCancel->code,
+                            "Referral " + request.ubrn + " was not cancelled: e-RS says it can " +
+                                "no longer be changed (status " + referral->status + ").");
+    }
+    if (countSteps(steps, "cancel") >= kMaxCancelAttempts) {
+        return settleCancel(std::move(updated), noted, false, "cancel-retries-exhausted",
+                            "Referral " + request.ubrn + " was not cancelled after " +
+                                std::to_string(kMaxCancelAttempts) +
+                                " tries (the referral kept changing or stayed locked).");
+    }
+    // The same cancel again (its reason is in the earlier message's body) with the new version.
+    auto call = wire::buildCancelReferral({request.ubrn, "NO_LONGER_REQUIRED", "", ""});
+    const auto earlier = m_store.findMessage(lastCancel->messageId);
+    if (!call || !earlier) {
+        return settleCancel(std::move(updated), noted, false, "invalid",
+                            "Referral " + request.ubrn + " has no cancel to send again.");
+    }
+    call->body = earlier->body;
+    const std::string version = updated.version;
+    return next(std::move(updated), noted, "cancel", *call, {{"If-Match", wire::ifMatch(version)}},
+                true, kCancelling);
 }
 
 } // namespace gp::agent::ers

@@ -218,10 +218,10 @@ std::vector<ErsStepRecord> SqliteStore::ersStepsOf(const std::string& requestId)
 
 std::vector<ErsRequest> SqliteStore::activeErsRequests(int limit) {
     return read<std::vector<ErsRequest>>("activeErsRequests", {}, [&] {
-        Statement query(m_database,
-                        sql({"SELECT ", kRequestColumns,
-                             " FROM ers_requests WHERE state NOT IN ('complete', 'failed')"
-                             " ORDER BY created_at, request_id LIMIT ?1"}));
+        Statement query(m_database, sql({"SELECT ", kRequestColumns,
+                                         " FROM ers_requests"
+                                         " WHERE state NOT IN ('complete', 'failed', 'cancelled')"
+                                         " ORDER BY created_at, request_id LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
         std::vector<ErsRequest> requests;
         while (query.step()) {

@@ -14,7 +14,8 @@ namespace gp::agent {
 /// store keeps them and never interprets them. See docs/ers.md.
 struct ErsRequest {
     std::string requestId; // upper-case UUID, ours
-    std::string state; // "creating", "looking-up", "uploading", "attaching", "complete", "failed"
+    std::string state; // "creating", "looking-up", "uploading", "attaching", "complete",
+                       // "failed", "cancelling", "cancelled"
     std::string nhsNumber; // stored, never logged
     std::vector<std::string> serviceIds;
     std::filesystem::path letterFile; // the agent's own copy; empty: no letter
@@ -36,7 +37,7 @@ struct ErsRequest {
 struct ErsStepRecord {
     std::string requestId;
     int seq = 0;               // 1, 2, ... in the order the steps were queued
-    std::string step;          // "create", "lookup", "upload", "attach", "reread"
+    std::string step;          // "create", "lookup", "upload", "attach", "reread", "cancel"
     std::string messageId;     // the outbox message carrying it
     std::string correlationId; // X-Correlation-ID sent with it
     std::string state;         // "queued" (in the outbox), "done", "failed"

@@ -315,7 +315,7 @@ public:
     virtual std::optional<ErsRequest> findErsRequestByUbrn(const std::string& ubrn) = 0;
     /// A request's steps in the order they were queued.
     virtual std::vector<ErsStepRecord> ersStepsOf(const std::string& requestId) = 0;
-    /// Requests not yet complete or failed, oldest first.
+    /// Requests not yet complete, failed or cancelled, oldest first.
     virtual std::vector<ErsRequest> activeErsRequests(int limit) = 0;
 };
 
