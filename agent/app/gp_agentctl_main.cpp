@@ -63,6 +63,10 @@ Commands:
                                 make an e-Referral to 1 to 20 shortlisted services, optionally
                                 with a letter (the type follows the file's extension)
   ers show REQUEST_ID           an e-RS request's state, UBRN and steps
+  ers search NHS_NUMBER [--specialty S]
+                                services e-RS offers for the patient (S e.g. CARDIOLOGY)
+  ers cancel REQUEST_ID [REASON]
+                                cancel a complete request's referral in e-RS
   --json                        (any command) print the agent's JSON as is
 
 The configuration defaults to /etc/gp-agent/agent.properties: gp-agentctl reads the agent's own
@@ -534,6 +538,52 @@ int ersShow(const Context& ctx, const std::string& requestId) {
     return textOf(request, "state") == "failed" ? kFailed : kOk;
 }
 
+int ersSearch(const Context& ctx, const std::string& nhsNumber, const std::string& specialty) {
+    Object::Ptr body = new Object;
+    body->set("nhsNumber", nhsNumber);
+    if (!specialty.empty()) {
+        body->set("specialty", specialty);
+    }
+    std::ostringstream json;
+    body->stringify(json);
+    auto reply = clientFor(ctx.settings).post("/v1/ers/services/search", json.str());
+    if (reply.status != 200) {
+        std::cerr << "search failed (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    auto services = parseObject(reply.body)->getArray("services");
+    for (std::size_t i = 0; services && i < services->size(); ++i) {
+        auto service = services->getObject(static_cast<unsigned>(i));
+        std::cout << textOf(service, "id") << "  " << textOf(service, "name") << "\n";
+    }
+    return kOk;
+}
+
+int ersCancel(const Context& ctx, const std::string& requestId, const std::string& reason) {
+    Object::Ptr body = new Object;
+    if (!reason.empty()) {
+        body->set("reason", reason);
+    }
+    std::ostringstream json;
+    body->stringify(json);
+    auto reply =
+        clientFor(ctx.settings).post("/v1/ers/referrals/" + requestId + "/cancel", json.str());
+    if (reply.status != 202) {
+        std::cerr << "not accepted (HTTP " << reply.status << ")\n";
+        return printErrors(reply.body);
+    }
+    if (ctx.json) {
+        std::cout << reply.body << "\n";
+        return kOk;
+    }
+    std::cout << textOf(parseObject(reply.body), "state") << ": e-RS request " << requestId << "\n";
+    return kOk;
+}
+
 std::optional<gp::agent::AgentSettings> loadConfig(const std::string& path) {
     try {
         Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
@@ -656,6 +706,17 @@ int main(int argc, char** argv) {
         }
         if (command == "ers" && args.size() == 3 && args[1] == "show") {
             return ersShow(ctx, args[2]);
+        }
+        if (command == "ers" && args.size() >= 3 && args[1] == "search") {
+            if (args.size() == 3) {
+                return ersSearch(ctx, args[2], "");
+            }
+            if (args.size() == 5 && args[3] == "--specialty") {
+                return ersSearch(ctx, args[2], args[4]);
+            }
+        }
+        if (command == "ers" && (args.size() == 3 || args.size() == 4) && args[1] == "cancel") {
+            return ersCancel(ctx, args[2], args.size() == 4 ? args[3] : "");
         }
     } catch (const Poco::Exception& e) {
         std::cerr << "gp-agentctl: cannot reach the agent: " << e.displayText() << "\n";

@@ -303,4 +303,101 @@ TEST_SUITE("integration") {
         CHECK(done->getArray("steps")->getObject(2)->getValue<std::string>("code") == "http-423");
         CHECK(s.mockReferrals()[0]->getArray("attachments")->size() == 1);
     }
+
+    TEST_CASE("e-RS: a service search lists the services spine-mock offers") {
+        Setup s;
+        auto reply = s.agent->api().post(
+            "/v1/ers/services/search", R"({"nhsNumber": "9449304130", "specialty": "CARDIOLOGY"})");
+        REQUIRE_MESSAGE(reply.status == 200, reply.body);
+        auto services = parseJsonObject(reply.body)->getArray("services");
+        REQUIRE(services);
+        std::vector<std::string> ids;
+        for (std::size_t i = 0; i < services->size(); ++i) {
+            ids.push_back(
+                services->getObject(static_cast<unsigned>(i))->getValue<std::string>("id"));
+        }
+        CHECK(ids ==
+              std::vector<std::string>{"10000001", "10000006", "10000011", "10000016", "10000021"});
+        CHECK(services->getObject(0)->getValue<std::string>("name") == "Mock Cardiology Service 1");
+
+        auto search = runAgentCtl(s.agent->configFile(),
+                                  {"ers", "search", kNhsNumber, "--specialty", "DERMATOLOGY"});
+        REQUIRE_MESSAGE(search.exitCode == 0, search.output);
+        CHECK(search.output.find("10000002  Mock Dermatology Service 2") != std::string::npos);
+
+        s.mock.injectFault(
+            R"({"interaction": "A010", "times": 1, "fault": {"type": "http", "status": 503, "retryAfter": 7}})");
+        reply = s.agent->api().post("/v1/ers/services/search", R"({"nhsNumber": "9449304130"})");
+        CHECK(reply.status == 503);
+        CHECK(reply.body.find("SERVICE_UNAVAILABLE") != std::string::npos);
+        CHECK(s.mockReferrals().empty());
+    }
+
+    TEST_CASE("e-RS: a referral cancelled through gp-agentctl ends cancelled at e-RS") {
+        Setup s;
+        const auto requestId = s.refer({kServiceA});
+        auto done = s.settle(requestId);
+        REQUIRE_MESSAGE(done->getValue<std::string>("state") == "complete",
+                        textOrEmpty(done, "errorText"));
+
+        auto cancel =
+            runAgentCtl(s.agent->configFile(), {"ers", "cancel", requestId, "no longer required"});
+        REQUIRE_MESSAGE(cancel.exitCode == 0, cancel.output);
+        CHECK(cancel.output.find("cancelling") != std::string::npos);
+        Poco::JSON::Object::Ptr last;
+        REQUIRE(waitUntil([&] {
+            last = s.request(requestId);
+            return last->getValue<std::string>("state") == "cancelled";
+        }));
+        CHECK(stepNames(last) == std::vector<std::string>{"create:done", "cancel:done"});
+        auto referrals = s.mockReferrals();
+        REQUIRE(referrals.size() == 1);
+        CHECK(referrals[0]->getValue<std::string>("status") == "cancelled");
+        CHECK(referrals[0]->getValue<int>("version") == 2);
+
+        // Cancelling again answers at once and sends nothing more.
+        auto again = s.agent->api().post("/v1/ers/referrals/" + requestId + "/cancel", "{}");
+        CHECK(again.status == 202);
+        CHECK(again.body.find("\"cancelled\"") != std::string::npos);
+        CHECK(s.mockReferrals()[0]->getValue<int>("version") == 2);
+        CHECK(s.agent->api().post("/v1/ers/referrals/NOPE/cancel", "{}").status == 404);
+    }
+
+    TEST_CASE("e-RS: a cancel refused while the referral is locked is sent again after a re-read") {
+        Setup s;
+        const auto requestId = s.refer({kServiceA});
+        auto done = s.settle(requestId);
+        REQUIRE(done->getValue<std::string>("state") == "complete");
+        const std::string ubrn = done->getValue<std::string>("ubrn");
+        auto locked =
+            s.mock.post("/_admin/ers/lock", R"({"ubrn": ")" + ubrn + R"(", "requests": 1})",
+                        {{"Content-Type", "application/json"}});
+        REQUIRE_MESSAGE(locked.status / 100 == 2, locked.body);
+
+        auto reply = s.agent->api().post("/v1/ers/referrals/" + requestId + "/cancel",
+                                         R"({"reason": "duplicate"})");
+        REQUIRE_MESSAGE(reply.status == 202, reply.body);
+        Poco::JSON::Object::Ptr last;
+        REQUIRE(waitUntil([&] {
+            last = s.request(requestId);
+            const auto state = last->getValue<std::string>("state");
+            return state == "cancelled" || state == "complete";
+        }));
+        REQUIRE_MESSAGE(last->getValue<std::string>("state") == "cancelled",
+                        textOrEmpty(last, "errorText"));
+        CHECK(stepNames(last) == std::vector<std::string>{"create:done", "cancel:failed",
+                                                          "reread:done", "cancel:done"});
+        CHECK(last->getArray("steps")->getObject(1)->getValue<std::string>("code") == "http-423");
+        CHECK(s.mockReferrals()[0]->getValue<std::string>("status") == "cancelled");
+    }
+
+    TEST_CASE("e-RS: a cancel before the referral exists is refused with 409") {
+        Setup s;
+        s.mock.injectFault(
+            R"({"interaction": "A011", "times": 1, "fault": {"type": "delay", "ms": 1500}})");
+        const auto requestId = s.refer({kServiceA});
+        auto reply = s.agent->api().post("/v1/ers/referrals/" + requestId + "/cancel", "{}");
+        CHECK(reply.status == 409);
+        CHECK(reply.body.find("has not created the referral yet") != std::string::npos);
+    }
 }

@@ -26,6 +26,8 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 const std::string kReferrals = "/v1/ers/referrals";
+const std::string kServiceSearch = "/v1/ers/services/search";
+const std::string kCancelSuffix = "/cancel";
 
 Poco::Logger& logger() {
     return Poco::Logger::get("gp-agent.api");
@@ -80,7 +82,56 @@ HTTPResponse::HTTPStatus statusFor(const Error& error) {
     if (error.where == "ers" || error.where == "store") {
         return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
     }
+    if (error.where == "requestId") {
+        return HTTPResponse::HTTP_NOT_FOUND;
+    }
+    if (error.where == "state") {
+        return HTTPResponse::HTTP_CONFLICT;
+    }
     return HTTPResponse::HTTP_BAD_REQUEST;
+}
+
+// An e-RS call made while the caller waited did not work (docs/ers.md, "Searching for
+// services"): e-RS's verdict on the request's content is the caller's to see (422); throttling
+// and outages are passed on as 503 with e-RS's Retry-After; no answer in time is 504; anything
+// else is e-RS or the agent's set-up failing, 502.
+void sendCallFailure(HTTPServerResponse& response, const ErsCallFailure& failure) {
+    auto status = HTTPResponse::HTTP_BAD_GATEWAY;
+    if (failure.httpStatus == 404 || failure.httpStatus == 422) {
+        status = HTTPResponse::HTTP_UNPROCESSABLE_ENTITY;
+    } else if (failure.httpStatus == 429 || failure.httpStatus == 503) {
+        status = HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+        if (!failure.retryAfter.empty()) {
+            response.set("Retry-After", failure.retryAfter);
+        }
+    } else if (failure.httpStatus == 504 || failure.timedOut) {
+        status = HTTPResponse::HTTP_GATEWAY_TIMEOUT;
+    }
+    Object::Ptr error = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    error->set("field", "ers");
+    error->set("message", failure.text);
+    error->set("code", failure.code);
+    error->set("ersStatus", failure.httpStatus == 0 ? Poco::Dynamic::Var()
+                                                    : Poco::Dynamic::Var(failure.httpStatus));
+    Array::Ptr errors = new Array;
+    errors->add(error);
+    Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    out->set("errors", errors);
+    sendJson(response, status, out);
+}
+
+// An optional string field: nothing when absent or null, an error when not a string.
+std::optional<std::string> optionalString(const Object::Ptr& body, const std::string& name,
+                                          std::vector<Error>& errors) {
+    if (!body->has(name) || body->isNull(name)) {
+        return std::nullopt;
+    }
+    const auto value = body->get(name);
+    if (!value.isString()) {
+        errors.push_back(failure(name, "must be a string"));
+        return std::nullopt;
+    }
+    return value.extract<std::string>();
 }
 
 Object::Ptr stepView(const ErsStepRecord& step) {
@@ -133,7 +184,25 @@ void ErsRoutes::handle(HTTPServerRequest& request, HTTPServerResponse& response)
         }
         return refer(request, response);
     }
+    if (path == kServiceSearch) {
+        if (method != "POST") {
+            return methodNotAllowed(response, "POST");
+        }
+        return search(request, response);
+    }
     const std::string prefix = kReferrals + "/";
+    if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() + kCancelSuffix.size() &&
+        path.compare(path.size() - kCancelSuffix.size(), kCancelSuffix.size(), kCancelSuffix) ==
+            0) {
+        const std::string requestId =
+            path.substr(prefix.size(), path.size() - prefix.size() - kCancelSuffix.size());
+        if (requestId.find('/') == std::string::npos) {
+            if (method != "POST") {
+                return methodNotAllowed(response, "POST");
+            }
+            return cancel(requestId, request, response);
+        }
+    }
     if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() &&
         path.find('/', prefix.size()) == std::string::npos) {
         if (method != "GET") {
@@ -176,6 +245,80 @@ void ErsRoutes::show(const std::string& requestId, HTTPServerResponse& response)
                           {failure("requestId", "no e-RS request " + requestId)});
     }
     sendJson(response, HTTPResponse::HTTP_OK, requestView(*found, m_store.ersStepsOf(requestId)));
+}
+
+void ErsRoutes::search(HTTPServerRequest& request, HTTPServerResponse& response) {
+    const auto body = readJsonObject(request, response, m_maxBodyBytes);
+    if (!body) {
+        return;
+    }
+    std::vector<Error> errors;
+    ErsServiceQuery query;
+    if (auto nhs = optionalString(body, "nhsNumber", errors)) {
+        query.nhsNumber = *nhs;
+    } else if (errors.empty()) {
+        errors.push_back(failure("nhsNumber", "is required"));
+    }
+    if (auto specialty = optionalString(body, "specialty", errors)) {
+        query.specialty = *specialty;
+    }
+    if (auto priority = optionalString(body, "priority", errors)) {
+        query.priority = *priority;
+    }
+    if (!errors.empty()) {
+        return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, errors);
+    }
+    if (m_service == nullptr) {
+        return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                          {failure("ers", "e-RS is not running in this agent")});
+    }
+    auto found = m_service->searchServices(query);
+    if (!found) {
+        return sendErrors(response, statusFor(found.error()), {found.error()});
+    }
+    if (found->failure) {
+        return sendCallFailure(response, *found->failure);
+    }
+    Array::Ptr services = new Array;
+    for (const auto& service : found->services) {
+        Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        item->set("id", service.id);
+        item->set("name", service.name);
+        services->add(item);
+    }
+    Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    out->set("services", services);
+    sendJson(response, HTTPResponse::HTTP_OK, out);
+}
+
+void ErsRoutes::cancel(const std::string& requestId, HTTPServerRequest& request,
+                       HTTPServerResponse& response) {
+    const auto body = readJsonObject(request, response, m_maxBodyBytes);
+    if (!body) {
+        return;
+    }
+    std::vector<Error> errors;
+    const std::string reason = optionalString(body, "reason", errors).value_or("");
+    if (!errors.empty()) {
+        return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, errors);
+    }
+    if (m_service == nullptr) {
+        return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                          {failure("ers", "e-RS is not running in this agent")});
+    }
+    auto accepted = m_service->cancel(requestId, reason, "api");
+    if (!accepted) {
+        logger().information("e-RS cancel of %s refused: %s", requestId, accepted.error().where);
+        return sendErrors(response, statusFor(accepted.error()), {accepted.error()});
+    }
+    if (accepted->failure) {
+        return sendCallFailure(response, *accepted->failure);
+    }
+    Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    out->set("requestId", requestId);
+    out->set("state", accepted->state);
+    response.set("Location", kReferrals + "/" + requestId);
+    sendJson(response, HTTPResponse::HTTP_ACCEPTED, out);
 }
 
 } // namespace gp::agent::api

@@ -28,6 +28,9 @@ public:
 private:
     void refer(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
     void show(const std::string& requestId, Poco::Net::HTTPServerResponse& response);
+    void search(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void cancel(const std::string& requestId, Poco::Net::HTTPServerRequest& request,
+                Poco::Net::HTTPServerResponse& response);
 
     ErsService* m_service;
     Store& m_store;

@@ -1,7 +1,7 @@
+#include "EpsOutbound.hpp"
 #include "PrescriberJson.hpp"
 
 #include <gp/agent/eps/EpsCancellations.hpp>
-#include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/eps/Cancellation.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
 
@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 namespace gp::agent {
 
@@ -18,25 +17,6 @@ namespace {
 
 namespace eps = messaging::eps;
 namespace ids = messaging::ids;
-
-constexpr std::string_view kReliableRequestPath = "/reliablemessaging/reliablerequest";
-
-std::chrono::sys_seconds toSeconds(TimePoint time) {
-    return std::chrono::time_point_cast<std::chrono::seconds>(time);
-}
-
-// The field names of the local API, so that the messaging validator's findings read the same.
-void mergeErrors(std::vector<Error>& into, const std::vector<Error>& more) {
-    std::set<std::string> named;
-    for (const auto& e : into) {
-        named.insert(e.where);
-    }
-    for (const auto& e : more) {
-        if (named.insert(e.where).second) {
-            into.push_back(e);
-        }
-    }
-}
 
 /// The request's fields; each missing or mistyped one is an error naming it.
 struct CancellationJson {
@@ -114,7 +94,6 @@ EpsCancellations::EpsCancellations(Store& store, const Clock& clock,
     : m_store(store), m_clock(clock), m_random(random), m_routing(std::move(routing)) {}
 
 CancellationResult EpsCancellations::cancel(std::string_view json, const std::string& actor) {
-    namespace ebxml = messaging::ebxml;
     CancellationResult result;
     CancellationJson input = readJson(json);
     if (!input.errors.empty() && input.errors.front().where.empty()) {
@@ -183,37 +162,12 @@ CancellationResult EpsCancellations::cancel(std::string_view json, const std::st
 
     const std::string messageId = ids::newUuid(m_random);
     const std::string conversationId = ids::newUuid(m_random);
-    ebxml::Message message;
-    auto& header = message.header;
-    header.fromPartyId = m_routing.fromPartyKey;
-    header.toPartyId = m_routing.spinePartyKey;
-    header.cpaId = m_routing.spineCpaId;
-    header.conversationId = conversationId;
-    header.service = std::string(eps::kService);
-    header.action = std::string(eps::kCancellationRequestInteraction);
-    header.messageId = messageId;
-    header.timestamp = toSeconds(now);
-    // Async reliable, as for the prescription itself.
-    header.duplicateElimination = true;
-    header.ackRequested = ebxml::AckRequested::ToPartyMsh;
-    header.syncReply = true;
-    message.payload = eps::buildCancellationRequest(
-        request, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid});
-    const auto http = ebxml::buildMessage(message);
-
-    OutboundMessage outbound;
-    outbound.messageId = messageId;
-    outbound.conversationId = conversationId;
-    outbound.interaction = header.action;
-    outbound.service = header.service;
-    outbound.businessId = request.prescriptionId;
-    outbound.endpoint = m_routing.spineUrl + std::string(kReliableRequestPath);
-    outbound.soapAction = http.soapAction;
-    outbound.contentType = http.contentType;
-    outbound.body = http.body;
-    outbound.createdAt = now;
-    outbound.expiresAt = now + m_routing.persistDuration;
-    outbound.maxAttempts = m_routing.maxAttempts;
+    const OutboundMessage outbound = epsOutbound(
+        m_routing,
+        {eps::kCancellationRequestInteraction, messageId, conversationId, request.prescriptionId,
+         now},
+        eps::buildCancellationRequest(
+            request, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid}));
 
     EpsItem item;
     item.prescriptionId = request.prescriptionId;

@@ -1,39 +1,14 @@
+#include "EpsOutbound.hpp"
 #include "PrescriberJson.hpp"
 
 #include <gp/agent/eps/EpsSubmissions.hpp>
 #include <gp/agent/eps/PrescriptionRequest.hpp>
-#include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/eps/ParentPrescription.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
 
 #include <algorithm>
-#include <set>
 
 namespace gp::agent {
-
-namespace {
-
-constexpr std::string_view kReliableRequestPath = "/reliablemessaging/reliablerequest";
-
-// The clinical validator may report a field again that the JSON reader already found to be of
-// the wrong type; the caller needs each field named once.
-void mergeErrors(std::vector<Error>& into, const std::vector<Error>& more) {
-    std::set<std::string> named;
-    for (const auto& e : into) {
-        named.insert(e.where);
-    }
-    for (const auto& e : more) {
-        if (named.insert(e.where).second) {
-            into.push_back(e);
-        }
-    }
-}
-
-std::chrono::sys_seconds toSeconds(TimePoint time) {
-    return std::chrono::time_point_cast<std::chrono::seconds>(time);
-}
-
-} // namespace
 
 EpsSubmissions::EpsSubmissions(Store& store, const Clock& clock,
                                messaging::ids::RandomSource& random, EpsRouting routing)
@@ -42,7 +17,6 @@ EpsSubmissions::EpsSubmissions(Store& store, const Clock& clock,
 SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string& actor) {
     namespace ids = messaging::ids;
     namespace eps = messaging::eps;
-    namespace ebxml = messaging::ebxml;
 
     SubmissionResult result;
     auto request = readPrescriptionRequest(json);
@@ -78,38 +52,12 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
     const std::string messageId = ids::newUuid(m_random);
     const std::string conversationId = ids::newUuid(m_random);
 
-    ebxml::Message message;
-    auto& header = message.header;
-    header.fromPartyId = m_routing.fromPartyKey;
-    header.toPartyId = m_routing.spinePartyKey;
-    header.cpaId = m_routing.spineCpaId;
-    header.conversationId = conversationId;
-    header.service = std::string(eps::kService);
-    header.action = std::string(eps::kParentPrescriptionInteraction);
-    header.messageId = messageId;
-    header.timestamp = toSeconds(now);
-    // EPS is async reliable: Spine eliminates duplicates, its MSH acknowledges, and it answers
-    // on the same connection.
-    header.duplicateElimination = true;
-    header.ackRequested = ebxml::AckRequested::ToPartyMsh;
-    header.syncReply = true;
-    message.payload = eps::buildParentPrescription(
-        prescription, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid});
-    const auto http = ebxml::buildMessage(message);
-
-    OutboundMessage outbound;
-    outbound.messageId = messageId;
-    outbound.conversationId = conversationId;
-    outbound.interaction = header.action;
-    outbound.service = header.service;
-    outbound.businessId = prescription.prescriptionId;
-    outbound.endpoint = m_routing.spineUrl + std::string(kReliableRequestPath);
-    outbound.soapAction = http.soapAction;
-    outbound.contentType = http.contentType;
-    outbound.body = http.body;
-    outbound.createdAt = now;
-    outbound.expiresAt = now + m_routing.persistDuration;
-    outbound.maxAttempts = m_routing.maxAttempts;
+    const OutboundMessage outbound = epsOutbound(
+        m_routing,
+        {eps::kParentPrescriptionInteraction, messageId, conversationId,
+         prescription.prescriptionId, now},
+        eps::buildParentPrescription(
+            prescription, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid}));
 
     AuditEvent event{actor, "accepted", messageId,
                      "EPS prescription " + prescription.prescriptionId + ", " +

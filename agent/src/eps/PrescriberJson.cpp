@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 
+#include <set>
 #include <sstream>
 
 namespace gp::agent {
@@ -87,6 +88,18 @@ void readOrganisationObject(const Poco::JSON::Object& object, const std::string&
                             messaging::eps::Organisation& into, std::vector<Error>& errors) {
     readText(object, "odsCode", where, into.odsCode, errors);
     readText(object, "name", where, into.name, errors);
+}
+
+void mergeErrors(std::vector<Error>& into, const std::vector<Error>& more) {
+    std::set<std::string> named;
+    for (const auto& e : into) {
+        named.insert(e.where);
+    }
+    for (const auto& e : more) {
+        if (named.insert(e.where).second) {
+            into.push_back(e);
+        }
+    }
 }
 
 } // namespace gp::agent

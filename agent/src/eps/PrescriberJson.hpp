@@ -29,4 +29,9 @@ void readPrescriberObject(const Poco::JSON::Object& object, const std::string& w
 void readOrganisationObject(const Poco::JSON::Object& object, const std::string& where,
                             messaging::eps::Organisation& into, std::vector<Error>& errors);
 
+/// Appends the errors of `more` for fields `into` does not name yet: the messaging validator may
+/// report again a field the JSON reader already found wrong, and the caller needs each field
+/// named once, under the local API's names.
+void mergeErrors(std::vector<Error>& into, const std::vector<Error>& more);
+
 } // namespace gp::agent

@@ -1,12 +1,15 @@
+#include "ErsSyncClient.hpp"
 #include "ErsWorkflow.hpp"
 
 #include <gp/agent/Files.hpp>
 #include <gp/agent/ers/ErsService.hpp>
 #include <gp/messaging/ers/ErsRequests.hpp>
+#include <gp/messaging/ers/ErsResources.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -20,6 +23,8 @@ namespace wire = messaging::ers;
 constexpr int kListLimit = 10000;
 /// After a pass that could not write (or threw) the worker rests this long before trying again.
 constexpr Milliseconds kFailureBackoff{5000};
+/// e-RS keeps cancellation comments short; so do we.
+constexpr std::size_t kMaxReasonLength = 500;
 
 Poco::Logger& logger() {
     return Poco::Logger::get("gp-agent.ers");
@@ -47,19 +52,31 @@ Status checkLetter(const ErsReferralInput& input) {
     return success();
 }
 
+Status checkSpecialty(const std::string& specialty) {
+    const bool wellFormed =
+        specialty.size() <= 64 && std::all_of(specialty.begin(), specialty.end(), [](char c) {
+            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        });
+    if (!wellFormed) {
+        return failure("specialty", "must be an e-RS specialty code such as CARDIOLOGY");
+    }
+    return success();
+}
+
 } // namespace
 
 struct ErsService::Impl {
     Impl(Dependencies dependencies, AgentSettings::Ers ersSettings, std::string odsCode,
-         std::filesystem::path letters)
+         std::filesystem::path letters, std::unique_ptr<HttpTransport> transport)
         : deps(std::move(dependencies)), settings(ersSettings), lettersDir(std::move(letters)),
-          workflow(deps.store, deps.clock, deps.random, std::move(ersSettings),
-                   std::move(odsCode)) {}
+          workflow(deps.store, deps.clock, deps.random, ersSettings, odsCode),
+          reads(std::move(ersSettings), std::move(odsCode), std::move(transport)) {}
 
     Dependencies deps;
     AgentSettings::Ers settings;
     std::filesystem::path lettersDir;
     ers::ErsWorkflow workflow;
+    ers::ErsSyncClient reads;
 
     std::mutex workMutex; // one decision at a time: the worker and the API share the store
 
@@ -139,9 +156,10 @@ void ErsService::Impl::workerMain() {
 }
 
 ErsService::ErsService(Dependencies dependencies, AgentSettings::Ers settings, std::string odsCode,
-                       std::filesystem::path lettersDir)
+                       std::filesystem::path lettersDir, std::unique_ptr<HttpTransport> transport)
     : m_impl(std::make_unique<Impl>(std::move(dependencies), std::move(settings),
-                                    std::move(odsCode), std::move(lettersDir))) {}
+                                    std::move(odsCode), std::move(lettersDir),
+                                    std::move(transport))) {}
 
 ErsService::~ErsService() {
     stop();
@@ -235,6 +253,138 @@ Result<std::string> ErsService::refer(const ErsReferralInput& input, const std::
     }
     logger().information("accepted e-RS request %s", request.requestId);
     m_impl->outboxWork();
+    return result;
+}
+
+Result<ErsSearchReply> ErsService::searchServices(const ErsServiceQuery& query) {
+    if (auto specialty = checkSpecialty(query.specialty); !specialty) {
+        return specialty.error();
+    }
+    auto call = wire::buildServiceSearch({query.nhsNumber, query.specialty, query.priority, ""});
+    if (!call) {
+        return call.error();
+    }
+    auto token = ers::readErsToken(m_impl->settings);
+    if (!token) {
+        return token.error();
+    }
+    const std::string correlation = messaging::ids::newUuid(m_impl->deps.random) + "-search";
+    auto sent = m_impl->reads.send(*call, correlation, *token);
+    ErsSearchReply reply;
+    if (auto* failed = std::get_if<ErsCallFailure>(&sent)) {
+        logger().warning("e-RS service search %s: %s", correlation, failed->code);
+        reply.failure = std::move(*failed);
+        return reply;
+    }
+    auto services = wire::parseServiceSearch(std::get<HttpResponse>(sent).body);
+    if (!services) {
+        logger().warning("e-RS service search %s: unreadable reply: %s", correlation,
+                         services.error().describe());
+        reply.failure = ErsCallFailure{200, false, "unreadable-reply",
+                                       "e-RS's list of services could not be read; report it to "
+                                       "the gp-agent supplier.",
+                                       ""};
+        return reply;
+    }
+    reply.services = std::move(*services);
+    return reply;
+}
+
+Result<ErsCancelReply> ErsService::cancel(const std::string& requestId, const std::string& reason,
+                                          const std::string& actor) {
+    if (reason.size() > kMaxReasonLength) {
+        return failure("reason", "must be at most " + std::to_string(kMaxReasonLength) +
+                                     " characters, not " + std::to_string(reason.size()));
+    }
+    // Why a request cannot be cancelled, or nothing when it can.
+    const auto refusal = [](const ErsRequest& request) -> std::optional<Error> {
+        if (request.state == ers::kFailed) {
+            return failure("state",
+                           "the request failed; there is no referral to cancel here" +
+                               std::string(request.ubrn.empty()
+                                               ? ""
+                                               : " (cancel " + request.ubrn + " in e-RS)"));
+        }
+        if (request.ubrn.empty()) {
+            return failure("state", "e-RS has not created the referral yet (state " +
+                                        request.state + "); try again when it has");
+        }
+        if (request.state != ers::kComplete && request.state != ers::kCancelling &&
+            request.state != ers::kCancelled) {
+            return failure("state", "the request is still in progress (state " + request.state +
+                                        "); try again when it is complete");
+        }
+        return std::nullopt;
+    };
+    auto found = m_impl->deps.store.findErsRequest(requestId);
+    if (!found) {
+        return failure("requestId", "no e-RS request " + requestId);
+    }
+    if (auto refused = refusal(*found)) {
+        return *refused;
+    }
+    if (found->state != ers::kComplete) {
+        return ErsCancelReply{found->state, std::nullopt}; // asked before: nothing more to do
+    }
+    auto token = ers::readErsToken(m_impl->settings);
+    if (!token) {
+        return token.error();
+    }
+    std::string version = found->version;
+    if (version.empty()) {
+        // Found by a lookup after a lost create: the worklist gives no version, and If-Match
+        // needs one. Read it now rather than queue a cancel that is bound to be refused.
+        auto call = wire::buildGetReferral(found->ubrn);
+        if (!call) {
+            return call.error();
+        }
+        auto sent = m_impl->reads.send(*call, requestId + "-version", *token);
+        if (auto* failed = std::get_if<ErsCallFailure>(&sent)) {
+            return ErsCancelReply{found->state, std::move(*failed)};
+        }
+        const auto& response = std::get<HttpResponse>(sent);
+        auto referral =
+            wire::parseReferralRequest(response.body, response.header("ETag").value_or(""));
+        if (!referral) {
+            return ErsCancelReply{found->state,
+                                  ErsCallFailure{response.status, false, "unreadable-reply",
+                                                 "e-RS's copy of the referral could not be read; "
+                                                 "report it to the gp-agent supplier.",
+                                                 ""}};
+        }
+        version = referral->version;
+    }
+
+    Result<ErsCancelReply> result = failure("", "");
+    {
+        std::lock_guard work(m_impl->workMutex);
+        // Read again under the lock: another cancel may have been queued meanwhile.
+        auto current = m_impl->deps.store.findErsRequest(requestId);
+        if (!current) {
+            return failure("requestId", "no e-RS request " + requestId);
+        }
+        if (auto refused = refusal(*current)) {
+            return *refused;
+        }
+        if (current->state != ers::kComplete) {
+            return ErsCancelReply{current->state, std::nullopt};
+        }
+        if (current->version.empty()) {
+            current->version = version;
+        }
+        auto decision = m_impl->workflow.cancel(*current, reason, actor);
+        if (!decision) {
+            result = decision.error();
+        } else if (auto applied = m_impl->deps.store.applyErsStep(*decision); !applied) {
+            result = failure("store", applied.error().describe());
+        } else {
+            result = ErsCancelReply{std::string(ers::kCancelling), std::nullopt};
+        }
+    }
+    if (result) {
+        logger().information("e-RS request %s: cancel queued", requestId);
+        m_impl->outboxWork();
+    }
     return result;
 }
 

@@ -585,6 +585,7 @@ Result<ErsWorkflowStep> ErsWorkflow::cancel(ErsRequest request, const std::strin
     step.step = "cancel";
     step.correlationId = correlationId(request, "cancel", countSteps(existing, "cancel") + 1);
     step.state = std::string(kStepQueued);
+    step.text = reason; // kept here, durably, in case the cancel has to be sent again
     // A cancel sent again after a lost reply meets a stale If-Match (409) and is settled by the
     // re-read, so it may be retried like any update.
     auto out = message(request, "cancel", *call, step.correlationId,
@@ -628,7 +629,11 @@ ErsWorkflowStep ErsWorkflow::settleCancel(ErsRequest request, const Finished& do
 }
 
 std::optional<ErsWorkflowStep> ErsWorkflow::afterCancel(const ErsRequest& request,
-                                                        const Finished& done) {
+                                                        const Finished& queued) {
+    // A queued cancel's text is its reason; once it has an outcome, the text says that instead.
+    const std::string reason = queued.step.text;
+    Finished done = queued;
+    done.step.text.clear();
     if (done.acked()) {
         ErsRequest updated = request;
         if (done.reply) {
@@ -647,7 +652,9 @@ std::optional<ErsWorkflowStep> ErsWorkflow::afterCancel(const ErsRequest& reques
     const bool reread = code == "http-409" || code == "http-423" || code == "INVALID_REQUEST_STATE";
     if (reread && cancels < kMaxCancelAttempts) {
         if (auto call = wire::buildGetReferral(request.ubrn)) {
-            return next(request, done, "reread", *call, {}, true, kCancelling);
+            auto decision = next(request, done, "reread", *call, {}, true, kCancelling);
+            decision.steps.back().text = reason;
+            return decision;
         }
     }
     return settleCancel(request, done, false, code,
@@ -655,7 +662,11 @@ std::optional<ErsWorkflowStep> ErsWorkflow::afterCancel(const ErsRequest& reques
 }
 
 std::optional<ErsWorkflowStep> ErsWorkflow::afterCancelReread(const ErsRequest& request,
-                                                              const Finished& done) {
+                                                              const Finished& queued) {
+    // The re-read carries the cancel's reason while it is queued, as the cancel did.
+    const std::string reason = queued.step.text;
+    Finished done = queued;
+    done.step.text.clear();
     if (!done.acked()) {
         return settleCancel(request, done, false, done.code(),
                             "Referral " + request.ubrn +
@@ -695,17 +706,16 @@ std::optional<ErsWorkflowStep> ErsWorkflow::afterCancelReread(const ErsRequest& 
                                 std::to_string(kMaxCancelAttempts) +
                                 " tries (the referral kept changing or stayed locked).");
     }
-    // The same cancel again (its reason is in the earlier message's body) with the new version.
-    auto call = wire::buildCancelReferral({request.ubrn, "NO_LONGER_REQUIRED", "", ""});
-    const auto earlier = m_store.findMessage(lastCancel->messageId);
-    if (!call || !earlier) {
-        return settleCancel(std::move(updated), noted, false, "invalid",
-                            "Referral " + request.ubrn + " has no cancel to send again.");
+    // The same cancel again, with the new version.
+    auto call = wire::buildCancelReferral({request.ubrn, "NO_LONGER_REQUIRED", "", reason});
+    if (!call) {
+        return settleCancel(std::move(updated), noted, false, "invalid", call.error().describe());
     }
-    call->body = earlier->body;
     const std::string version = updated.version;
-    return next(std::move(updated), noted, "cancel", *call, {{"If-Match", wire::ifMatch(version)}},
-                true, kCancelling);
+    auto decision = next(std::move(updated), noted, "cancel", *call,
+                         {{"If-Match", wire::ifMatch(version)}}, true, kCancelling);
+    decision.steps.back().text = reason;
+    return decision;
 }
 
 } // namespace gp::agent::ers

@@ -138,7 +138,8 @@ void AgentRuntime::start() {
     p.ers = std::make_unique<ErsService>(
         ErsService::Dependencies{*p.store, p.clock, p.random,
                                  [dispatcher] { dispatcher->notify(); }},
-        m_settings.ers, m_settings.odsCode, m_settings.stateDir / "ers");
+        m_settings.ers, m_settings.odsCode, m_settings.stateDir / "ers",
+        std::make_unique<CurlTransport>(transport)); // service searches, while the caller waits
     ErsService* ers = p.ers.get();
     p.dispatcher->setFinishedListener([gp2gp, epsTracker, ers](const MessageRecord& record) {
         gp2gp->outboundFinished(record);

@@ -33,7 +33,9 @@ public:
 
     T& value() & { return std::get<0>(checked()); }
     const T& value() const& { return std::get<0>(checked()); }
-    T&& value() && { return std::get<0>(std::move(checked())); }
+    // By value, so that `for (auto& x : f().value())` keeps what it iterates alive: a reference
+    // into the temporary Result would dangle once the full expression ends.
+    T value() && { return std::get<0>(std::move(checked())); }
 
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }

@@ -1,4 +1,4 @@
-#include "../hl7/Hl7Writer.hpp"
+#include "EpsXml.hpp"
 
 #include <gp/messaging/eps/Cancellation.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
@@ -9,15 +9,6 @@
 namespace gp::messaging::eps {
 
 namespace {
-
-constexpr std::string_view kInteractionIdRoot = "2.16.840.1.113883.2.1.3.2.4.12";
-constexpr std::string_view kAsidRoot = "1.2.826.0.1285.0.2.0.107";
-constexpr std::string_view kSdsUserRoot = "1.2.826.0.1285.0.2.0.65";
-constexpr std::string_view kSdsRoleProfileRoot = "1.2.826.0.1285.0.2.0.67";
-constexpr std::string_view kProfessionalCodeRoot = "1.2.826.0.1285.0.2.1.54";
-constexpr std::string_view kObservationTypeRoot = "2.16.840.1.113883.2.1.3.2.4.17.30";
-constexpr std::string_view kMessageTypeRoot = "2.16.840.1.113883.2.1.3.2.4.18.7";
-constexpr std::string_view kVersionCode = "V3NPfIT3.0";
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kReasons{{
     {"0001", "Prescribing Error"},
@@ -30,35 +21,11 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kReasons{
     {"0008", "Patient deducted - other reason"},
 }};
 
-void writeAsidDevice(hl7::Hl7Writer& w, std::string_view element, std::string_view typeCode,
-                     std::string_view asid) {
-    w.open(element, {{"typeCode", typeCode}});
-    w.open("device", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", asid}});
-    w.close();
-    w.close();
-}
-
 // Author and responsible party are the same person: the one cancelling, for the practice.
 void writeAgentPerson(hl7::Hl7Writer& w, std::string_view element, std::string_view typeCode,
                       const CancellationRequest& r) {
     w.open(element, {{"typeCode", typeCode}, {"contextControlCode", "OP"}});
-    w.open("AgentPerson", {{"classCode", "AGNT"}});
-    w.empty("id", {{"root", kSdsRoleProfileRoot}, {"extension", r.prescriber.sdsRoleProfileId}});
-    w.open("agentPerson", {{"classCode", "PSN"}, {"determinerCode", "INSTANCE"}});
-    if (!r.prescriber.professionalCode.empty()) {
-        w.empty("id",
-                {{"root", kProfessionalCodeRoot}, {"extension", r.prescriber.professionalCode}});
-    }
-    w.text("name", r.prescriber.name);
-    w.close(); // agentPerson
-    w.open("representedOrganization", {{"classCode", "ORG"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kOdsRoot}, {"extension", r.organisation.odsCode}});
-    if (!r.organisation.name.empty()) {
-        w.text("name", r.organisation.name);
-    }
-    w.close(); // representedOrganization
-    w.close(); // AgentPerson
+    detail::writeAgentPerson(w, r.prescriber, r.organisation);
     w.close(); // element
 }
 
@@ -111,69 +78,32 @@ std::vector<Error> validate(const CancellationRequest& r) {
 
 std::string buildCancellationRequest(const CancellationRequest& r, const Hl7Wrapper& wrapper) {
     hl7::Hl7Writer w;
-    w.openRoot(kCancellationRequestInteraction);
-    w.empty("id", {{"root", wrapper.messageId}});
-    w.empty("creationTime", {{"value", hl7::hl7Timestamp(wrapper.creationTime)}});
-    w.empty("versionCode", {{"code", kVersionCode}});
-    w.empty("interactionId",
-            {{"root", kInteractionIdRoot}, {"extension", kCancellationRequestInteraction}});
-    w.empty("processingCode", {{"code", "P"}});
-    w.empty("processingModeCode", {{"code", "T"}});
-    w.empty("acceptAckCode", {{"code", "NE"}});
-    writeAsidDevice(w, "communicationFunctionRcv", "RCV", wrapper.toAsid);
-    writeAsidDevice(w, "communicationFunctionSnd", "SND", wrapper.fromAsid);
-
-    w.open("ControlActEvent", {{"classCode", "CACT"}, {"moodCode", "EVN"}});
-    w.open("author", {{"typeCode", "AUT"}});
-    w.open("AgentPersonSDS", {{"classCode", "AGNT"}});
-    w.empty("id", {{"root", kSdsRoleProfileRoot}, {"extension", r.prescriber.sdsRoleProfileId}});
-    w.open("agentPersonSDS", {{"classCode", "PSN"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kSdsUserRoot}, {"extension", r.prescriber.sdsUserId}});
-    w.close(); // agentPersonSDS
-    w.close(); // AgentPersonSDS
-    w.close(); // author
-    w.open("author1", {{"typeCode", "AUT"}});
-    w.open("AgentSystemSDS", {{"classCode", "AGNT"}});
-    w.open("agentSystemSDS", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", wrapper.fromAsid}});
-    w.close(); // agentSystemSDS
-    w.close(); // AgentSystemSDS
-    w.close(); // author1
+    hl7::openTransmissionWrapper(
+        w, {.interaction = kCancellationRequestInteraction,
+            .messageId = wrapper.messageId,
+            .creationTime = wrapper.creationTime,
+            .toAsid = wrapper.toAsid,
+            .fromAsid = wrapper.fromAsid,
+            .versionCode = detail::kVersionCode,
+            .author = hl7::WrapperAuthor{r.prescriber.sdsRoleProfileId, r.prescriber.sdsUserId}});
 
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("CancellationRequest", {{"classCode", "INFO"}, {"moodCode", "EVN"}});
     w.empty("id", {{"root", r.cancellationId}});
     w.empty("effectiveTime", {{"value", hl7::hl7Timestamp(r.effectiveTime)}});
-    w.empty("typeId", {{"root", kMessageTypeRoot}, {"extension", "PORX_MT135001UK32"}});
+    w.empty("typeId", {{"root", detail::kMessageTypeRoot}, {"extension", "PORX_MT135001UK32"}});
     // Spine finds the prescription by its id; the NHS number alone identifies the patient here.
-    w.open("recordTarget", {{"typeCode", "RCT"}});
-    w.open("Patient", {{"classCode", "PAT"}});
-    w.empty("id", {{"root", kNhsNumberRoot}, {"extension", r.nhsNumber}});
-    w.close(); // Patient
-    w.close(); // recordTarget
+    detail::writePatientRef(w, r.nhsNumber);
     writeAgentPerson(w, "author", "AUT", r);
     writeAgentPerson(w, "responsibleParty", "RESP", r);
 
-    w.open("pertinentInformation2", {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
-    w.empty("seperatableInd", {{"value", "false"}});
-    w.open("pertinentPrescriptionID", {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", "PID"}, {"codeSystem", kObservationTypeRoot}});
-    w.empty("value", {{"root", kPrescriptionIdRoot}, {"extension", r.prescriptionId}});
-    w.close(); // pertinentPrescriptionID
-    w.close(); // pertinentInformation2
-
-    w.open("pertinentInformation1",
-           {{"typeCode", "PERT"}, {"inversionInd", "false"}, {"negationInd", "false"}});
-    w.empty("seperatableInd", {{"value", "true"}});
-    w.open("pertinentLineItemRef", {{"classCode", "SBADM"}, {"moodCode", "RQO"}});
-    w.empty("id", {{"root", r.lineItemId}});
-    w.close(); // pertinentLineItemRef
-    w.close(); // pertinentInformation1
+    detail::writePrescriptionIdRef(w, r.prescriptionId);
+    detail::writeLineItemRef(w, r.lineItemId);
 
     w.open("pertinentInformation", {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
     w.empty("seperatableInd", {{"value", "false"}});
     w.open("pertinentCancellationReason", {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", "CR"}, {"codeSystem", kObservationTypeRoot}});
+    w.empty("code", {{"code", "CR"}, {"codeSystem", detail::kObservationTypeRoot}});
     w.text("text", cancellationReasonName(r.reasonCode).value_or(""));
     w.empty("value", {{"code", r.reasonCode},
                       {"codeSystem", kCancellationReasonSystem},

@@ -1,4 +1,4 @@
-#include "../hl7/Hl7Writer.hpp"
+#include "EpsXml.hpp"
 
 #include <gp/messaging/eps/Cancellation.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
@@ -9,11 +9,6 @@
 namespace gp::messaging::eps {
 
 namespace {
-
-constexpr std::string_view kInteractionIdRoot = "2.16.840.1.113883.2.1.3.2.4.12";
-constexpr std::string_view kAsidRoot = "1.2.826.0.1285.0.2.0.107";
-constexpr std::string_view kObservationTypeRoot = "2.16.840.1.113883.2.1.3.2.4.17.30";
-constexpr std::string_view kVersionCode = "V3NPfIT3.0";
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kResponses{{
     {"0001", "Prescription/item was cancelled"},
@@ -34,15 +29,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kRespons
 const std::string kRoot = "(//hl7:PORX_IN050101UK31)[1]";
 const std::string kBody = "(//hl7:CancellationResponse)[1]";
 
-void writeAsidDevice(hl7::Hl7Writer& w, std::string_view element, std::string_view typeCode,
-                     std::string_view asid) {
-    w.open(element, {{"typeCode", typeCode}});
-    w.open("device", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", asid}});
-    w.close();
-    w.close();
-}
-
 std::string trimmed(std::string text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     const auto last = text.find_last_not_of(" \t\r\n");
@@ -62,41 +48,21 @@ std::string_view cancellationResponseText(std::string_view code) {
 
 std::string buildCancellationResponse(const CancellationResponse& r) {
     hl7::Hl7Writer w;
-    w.openRoot(kCancellationResponseInteraction);
-    w.empty("id", {{"root", r.messageId}});
-    w.empty("creationTime", {{"value", hl7::hl7Timestamp(r.creationTime)}});
-    w.empty("versionCode", {{"code", kVersionCode}});
-    w.empty("interactionId",
-            {{"root", kInteractionIdRoot}, {"extension", kCancellationResponseInteraction}});
-    w.empty("processingCode", {{"code", "P"}});
-    w.empty("processingModeCode", {{"code", "T"}});
-    w.empty("acceptAckCode", {{"code", "NE"}});
-    w.open("acknowledgement", {{"typeCode", r.code == "0001" ? "AA" : "AE"}});
-    w.open("messageRef");
-    w.empty("id", {{"root", r.messageRef}});
-    w.close(); // messageRef
-    w.close(); // acknowledgement
-    writeAsidDevice(w, "communicationFunctionRcv", "RCV", r.toAsid);
-    writeAsidDevice(w, "communicationFunctionSnd", "SND", r.fromAsid);
-
-    w.open("ControlActEvent", {{"classCode", "CACT"}, {"moodCode", "EVN"}});
-    w.open("author1", {{"typeCode", "AUT"}});
-    w.open("AgentSystemSDS", {{"classCode", "AGNT"}});
-    w.open("agentSystemSDS", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", r.fromAsid}});
-    w.close(); // agentSystemSDS
-    w.close(); // AgentSystemSDS
-    w.close(); // author1
+    hl7::openTransmissionWrapper(
+        w, {.interaction = kCancellationResponseInteraction,
+            .messageId = r.messageId,
+            .creationTime = r.creationTime,
+            .toAsid = r.toAsid,
+            .fromAsid = r.fromAsid,
+            .versionCode = detail::kVersionCode,
+            .acknowledgement = hl7::WrapperAcknowledgement{
+                .typeCode = r.code == "0001" ? "AA" : "AE", .messageRef = r.messageRef}});
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("CancellationResponse", {{"classCode", "INFRM"}, {"moodCode", "EVN"}});
     w.empty("id", {{"root", r.messageId}});
     w.empty("effectiveTime", {{"value", hl7::hl7Timestamp(r.creationTime)}});
     if (!r.nhsNumber.empty()) {
-        w.open("recordTarget", {{"typeCode", "RCT"}});
-        w.open("Patient", {{"classCode", "PAT"}});
-        w.empty("id", {{"root", kNhsNumberRoot}, {"extension", r.nhsNumber}});
-        w.close(); // Patient
-        w.close(); // recordTarget
+        detail::writePatientRef(w, r.nhsNumber);
     }
     if (!r.dispenserOds.empty()) {
         // The dispenser that holds the prescription, so the prescriber knows whom to call.
@@ -108,24 +74,12 @@ std::string buildCancellationResponse(const CancellationResponse& r) {
         w.close(); // AgentPerson
         w.close(); // performer
     }
-    w.open("pertinentInformation2", {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
-    w.empty("seperatableInd", {{"value", "false"}});
-    w.open("pertinentPrescriptionID", {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", "PID"}, {"codeSystem", kObservationTypeRoot}});
-    w.empty("value", {{"root", kPrescriptionIdRoot}, {"extension", r.prescriptionId}});
-    w.close(); // pertinentPrescriptionID
-    w.close(); // pertinentInformation2
-    w.open("pertinentInformation1",
-           {{"typeCode", "PERT"}, {"inversionInd", "false"}, {"negationInd", "false"}});
-    w.empty("seperatableInd", {{"value", "true"}});
-    w.open("pertinentLineItemRef", {{"classCode", "SBADM"}, {"moodCode", "RQO"}});
-    w.empty("id", {{"root", r.lineItemId}});
-    w.close(); // pertinentLineItemRef
-    w.close(); // pertinentInformation1
+    detail::writePrescriptionIdRef(w, r.prescriptionId);
+    detail::writeLineItemRef(w, r.lineItemId);
     w.open("pertinentInformation3", {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
     w.empty("seperatableInd", {{"value", "false"}});
     w.open("pertinentResponse", {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", "CRR"}, {"codeSystem", kObservationTypeRoot}});
+    w.empty("code", {{"code", "CRR"}, {"codeSystem", detail::kObservationTypeRoot}});
     w.empty("value", {{"code", r.code},
                       {"codeSystem", kCancellationResponseSystem},
                       {"displayName", r.displayName}});
@@ -176,10 +130,10 @@ Result<CancellationResponse> parseCancellationResponse(std::string_view text) {
     r.dispenserOds = read(
         kBody + "/hl7:performer/hl7:AgentPerson/hl7:representedOrganization/hl7:id/@extension");
     r.nhsNumber = read(kBody + "/hl7:recordTarget/hl7:Patient/hl7:id/@extension");
-    r.messageId = read(kRoot + "/hl7:id/@root");
-    r.messageRef = read(kRoot + "/hl7:acknowledgement/hl7:messageRef/hl7:id/@root");
-    r.fromAsid = read(kRoot + "/hl7:communicationFunctionSnd/hl7:device/hl7:id/@extension");
-    r.toAsid = read(kRoot + "/hl7:communicationFunctionRcv/hl7:device/hl7:id/@extension");
+    r.messageId = read(hl7::wrapperMessageIdPath(kRoot));
+    r.messageRef = read(hl7::wrapperMessageRefPath(kRoot));
+    r.fromAsid = read(hl7::wrapperSenderAsidPath(kRoot));
+    r.toAsid = read(hl7::wrapperReceiverAsidPath(kRoot));
     return r;
 }
 

@@ -1,4 +1,4 @@
-#include "../hl7/Hl7Writer.hpp"
+#include "EpsXml.hpp"
 
 #include <gp/messaging/eps/ParentPrescription.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
@@ -9,19 +9,11 @@ namespace gp::messaging::eps {
 
 namespace {
 
-constexpr std::string_view kInteractionIdRoot = "2.16.840.1.113883.2.1.3.2.4.12";
-constexpr std::string_view kAsidRoot = "1.2.826.0.1285.0.2.0.107";
-constexpr std::string_view kSdsUserRoot = "1.2.826.0.1285.0.2.0.65";
-constexpr std::string_view kSdsRoleProfileRoot = "1.2.826.0.1285.0.2.0.67";
-constexpr std::string_view kProfessionalCodeRoot = "1.2.826.0.1285.0.2.1.54";
 constexpr std::string_view kSnomedRoot = "2.16.840.1.113883.2.1.3.2.4.15";
 constexpr std::string_view kGenderRoot = "2.16.840.1.113883.2.1.3.2.4.16.25";
 constexpr std::string_view kTreatmentTypeRoot = "2.16.840.1.113883.2.1.3.2.4.16.36";
 constexpr std::string_view kDispensingSiteRoot = "2.16.840.1.113883.2.1.3.2.4.17.21";
-constexpr std::string_view kObservationTypeRoot = "2.16.840.1.113883.2.1.3.2.4.17.30";
 constexpr std::string_view kCareProvisionRoot = "2.16.840.1.113883.2.1.3.2.4.17.37";
-constexpr std::string_view kMessageTypeRoot = "2.16.840.1.113883.2.1.3.2.4.18.7";
-constexpr std::string_view kVersionCode = "V3NPfIT3.0";
 constexpr std::size_t kMaxItems = 4;
 // The short-form prescription ID carries the prescriber's code in a six-character block.
 constexpr std::size_t kMaxPrescriberOdsLength = 6;
@@ -116,15 +108,6 @@ void validateItem(std::vector<Error>& errors, const LineItem& item, std::size_t 
     require(errors, prefix + "dosage", item.dosage);
 }
 
-void writeAsidDevice(hl7::Hl7Writer& w, std::string_view element, std::string_view typeCode,
-                     std::string_view asid) {
-    w.open(element, {{"typeCode", typeCode}});
-    w.open("device", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", asid}});
-    w.close();
-    w.close();
-}
-
 void writePatient(hl7::Hl7Writer& w, const ParentPrescription& p) {
     const Patient& patient = p.patient;
     w.open("recordTarget", {{"typeCode", "RCT"}});
@@ -167,27 +150,11 @@ void writePatient(hl7::Hl7Writer& w, const ParentPrescription& p) {
 }
 
 void writeAuthor(hl7::Hl7Writer& w, const ParentPrescription& p) {
-    const Prescriber& prescriber = p.prescriber;
     w.open("author", {{"typeCode", "AUT"}, {"contextControlCode", "OP"}});
     w.empty("time", {{"value", hl7::hl7Timestamp(p.authoredOn)}});
     // Signing happens outside gp-agent's scope; the element is required, so it is null.
     w.empty("signatureText", {{"nullFlavor", "NA"}});
-    w.open("AgentPerson", {{"classCode", "AGNT"}});
-    w.empty("id", {{"root", kSdsRoleProfileRoot}, {"extension", prescriber.sdsRoleProfileId}});
-    w.open("agentPerson", {{"classCode", "PSN"}, {"determinerCode", "INSTANCE"}});
-    if (!prescriber.professionalCode.empty()) {
-        w.empty("id",
-                {{"root", kProfessionalCodeRoot}, {"extension", prescriber.professionalCode}});
-    }
-    w.text("name", prescriber.name);
-    w.close(); // agentPerson
-    w.open("representedOrganization", {{"classCode", "ORG"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kOdsRoot}, {"extension", p.organisation.odsCode}});
-    if (!p.organisation.name.empty()) {
-        w.text("name", p.organisation.name);
-    }
-    w.close(); // representedOrganization
-    w.close(); // AgentPerson
+    detail::writeAgentPerson(w, p.prescriber, p.organisation);
     w.close(); // author
 }
 
@@ -197,7 +164,7 @@ void writeObservation(hl7::Hl7Writer& w, std::string_view relationship, std::str
     w.open(relationship, {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
     w.empty("seperatableInd", {{"value", separatable}});
     w.open(element, {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", code}, {"codeSystem", kObservationTypeRoot}});
+    w.empty("code", {{"code", code}, {"codeSystem", detail::kObservationTypeRoot}});
     w.empty("value", {{"code", value}, {"codeSystem", valueSystem}});
     w.close();
     w.close();
@@ -246,7 +213,7 @@ void writeLineItem(hl7::Hl7Writer& w, const ParentPrescription& p, const LineIte
     w.open("pertinentInformation2", {{"typeCode", "PERT"}, {"contextConductionInd", "true"}});
     w.empty("seperatableInd", {{"value", "false"}});
     w.open("pertinentDosageInstructions", {{"classCode", "OBS"}, {"moodCode", "EVN"}});
-    w.empty("code", {{"code", "DI"}, {"codeSystem", kObservationTypeRoot}});
+    w.empty("code", {{"code", "DI"}, {"codeSystem", detail::kObservationTypeRoot}});
     w.text("value", item.dosage);
     w.close(); // pertinentDosageInstructions
     w.close(); // pertinentInformation2
@@ -380,35 +347,14 @@ std::vector<Error> validate(const ParentPrescription& p) {
 
 std::string buildParentPrescription(const ParentPrescription& p, const Hl7Wrapper& wrapper) {
     hl7::Hl7Writer w;
-    w.openRoot(kParentPrescriptionInteraction);
-    w.empty("id", {{"root", wrapper.messageId}});
-    w.empty("creationTime", {{"value", hl7::hl7Timestamp(wrapper.creationTime)}});
-    w.empty("versionCode", {{"code", kVersionCode}});
-    w.empty("interactionId",
-            {{"root", kInteractionIdRoot}, {"extension", kParentPrescriptionInteraction}});
-    w.empty("processingCode", {{"code", "P"}});
-    w.empty("processingModeCode", {{"code", "T"}});
-    w.empty("acceptAckCode", {{"code", "NE"}});
-    writeAsidDevice(w, "communicationFunctionRcv", "RCV", wrapper.toAsid);
-    writeAsidDevice(w, "communicationFunctionSnd", "SND", wrapper.fromAsid);
-
-    w.open("ControlActEvent", {{"classCode", "CACT"}, {"moodCode", "EVN"}});
-    w.open("author", {{"typeCode", "AUT"}});
-    w.open("AgentPersonSDS", {{"classCode", "AGNT"}});
-    w.empty("id", {{"root", kSdsRoleProfileRoot}, {"extension", p.prescriber.sdsRoleProfileId}});
-    w.open("agentPersonSDS", {{"classCode", "PSN"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kSdsUserRoot}, {"extension", p.prescriber.sdsUserId}});
-    w.close(); // agentPersonSDS
-    w.close(); // AgentPersonSDS
-    w.close(); // author
-    w.open("author1", {{"typeCode", "AUT"}});
-    w.open("AgentSystemSDS", {{"classCode", "AGNT"}});
-    w.open("agentSystemSDS", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", wrapper.fromAsid}});
-    w.close(); // agentSystemSDS
-    w.close(); // AgentSystemSDS
-    w.close(); // author1
-
+    hl7::openTransmissionWrapper(
+        w, {.interaction = kParentPrescriptionInteraction,
+            .messageId = wrapper.messageId,
+            .creationTime = wrapper.creationTime,
+            .toAsid = wrapper.toAsid,
+            .fromAsid = wrapper.fromAsid,
+            .versionCode = detail::kVersionCode,
+            .author = hl7::WrapperAuthor{p.prescriber.sdsRoleProfileId, p.prescriber.sdsUserId}});
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("ParentPrescription", {{"classCode", "INFO"}, {"moodCode", "EVN"}});
     // Real senders give the ParentPrescription the transmission's id.
@@ -417,7 +363,7 @@ std::string buildParentPrescription(const ParentPrescription& p, const Hl7Wrappe
                      {"codeSystem", kSnomedRoot},
                      {"displayName", "Prescription - FocusActOrEvent (record artifact)"}});
     w.empty("effectiveTime", {{"value", hl7::hl7Timestamp(p.authoredOn)}});
-    w.empty("typeId", {{"root", kMessageTypeRoot}, {"extension", "PORX_MT132004UK31"}});
+    w.empty("typeId", {{"root", detail::kMessageTypeRoot}, {"extension", "PORX_MT132004UK31"}});
     writePatient(w, p);
     writePrescription(w, p);
     w.close(); // ParentPrescription

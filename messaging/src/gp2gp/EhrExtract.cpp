@@ -293,12 +293,13 @@ void closeComposition(Hl7Writer& w) {
 void openExtract(Hl7Writer& w, const EhrExtractSpec& spec, const AgentDirectory& agents,
                  std::string_view folderStart) {
     const std::string now = hl7::hl7Timestamp(spec.creationTime);
-    detail::openWrapper(w, {.interaction = kEhrExtract,
-                            .messageId = spec.messageId,
-                            .creationTime = spec.creationTime,
-                            .toAsid = spec.requesterAsid,
-                            .fromAsid = spec.senderAsid,
-                            .xsiNamespace = true});
+    hl7::openTransmissionWrapper(w, {.interaction = kEhrExtract,
+                                     .messageId = spec.messageId,
+                                     .creationTime = spec.creationTime,
+                                     .toAsid = spec.requesterAsid,
+                                     .fromAsid = spec.senderAsid,
+                                     .versionCode = detail::kVersionCode,
+                                     .xsiNamespace = true});
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("EhrExtract", {{"classCode", "EXTRACT"}, {"moodCode", "EVN"}});
     w.empty("id", {{"root", spec.extractId}});

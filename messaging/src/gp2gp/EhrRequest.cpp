@@ -22,11 +22,12 @@ void writeOrganisation(hl7::Hl7Writer& w, std::string_view element, std::string_
 
 std::string buildEhrRequest(const EhrRequest& r) {
     hl7::Hl7Writer w;
-    detail::openWrapper(w, {.interaction = kEhrRequest,
-                            .messageId = r.messageId,
-                            .creationTime = r.creationTime,
-                            .toAsid = r.senderAsid,
-                            .fromAsid = r.requesterAsid});
+    hl7::openTransmissionWrapper(w, {.interaction = kEhrRequest,
+                                     .messageId = r.messageId,
+                                     .creationTime = r.creationTime,
+                                     .toAsid = r.senderAsid,
+                                     .fromAsid = r.requesterAsid,
+                                     .versionCode = detail::kVersionCode});
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("EhrRequest", {{"classCode", "EXTRACT"}, {"moodCode", "RQO"}});
     w.empty("id", {{"root", r.requestId}});
@@ -65,7 +66,7 @@ Result<EhrRequest> parseEhrRequest(std::string_view xmlText) {
     EhrRequest r;
     const std::string orgId = "/hl7:AgentOrgSDS/hl7:agentOrganizationSDS/hl7:id";
     const Field fields[] = {
-        {"/*/hl7:id/@root", "id/@root", &r.messageId},
+        {hl7::wrapperMessageIdPath("/*"), "id/@root", &r.messageId},
         {request + "/hl7:id/@root", "EhrRequest/id/@root", &r.requestId},
         {request + "/hl7:recordTarget/hl7:patient/hl7:id[@root='" +
              std::string(detail::kNhsNumberRoot) + "']/@extension",
@@ -74,10 +75,10 @@ Result<EhrRequest> parseEhrRequest(std::string_view xmlText) {
          "author/AgentOrgSDS/agentOrganizationSDS/id/@extension", &r.requesterOds},
         {request + "/hl7:destination" + orgId + "/@extension",
          "destination/AgentOrgSDS/agentOrganizationSDS/id/@extension", &r.senderOds},
-        {"/*/hl7:communicationFunctionSnd/hl7:device/hl7:id/@extension",
-         "communicationFunctionSnd/device/id/@extension", &r.requesterAsid},
-        {"/*/hl7:communicationFunctionRcv/hl7:device/hl7:id/@extension",
-         "communicationFunctionRcv/device/id/@extension", &r.senderAsid},
+        {hl7::wrapperSenderAsidPath("/*"), "communicationFunctionSnd/device/id/@extension",
+         &r.requesterAsid},
+        {hl7::wrapperReceiverAsidPath("/*"), "communicationFunctionRcv/device/id/@extension",
+         &r.senderAsid},
     };
     for (const Field& field : fields) {
         std::optional<std::string> value = doc.text(field.xpath);

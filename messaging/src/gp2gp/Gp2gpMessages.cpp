@@ -115,12 +115,12 @@ void writeContinueBody(Hl7Writer& w, const Routing& routing, const Envelope& env
 
 std::string buildCopc(const Routing& routing, const Envelope& envelope, const CopcContent& c) {
     Hl7Writer w;
-    detail::openWrapper(w, {.interaction = kCommon,
-                            .messageId = envelope.messageId,
-                            .creationTime = envelope.timestamp,
-                            .toAsid = routing.toAsid,
-                            .fromAsid = routing.fromAsid,
-                            .versionCode = kCopcVersionCode});
+    hl7::openTransmissionWrapper(w, {.interaction = kCommon,
+                                     .messageId = envelope.messageId,
+                                     .creationTime = envelope.timestamp,
+                                     .toAsid = routing.toAsid,
+                                     .fromAsid = routing.fromAsid,
+                                     .versionCode = kCopcVersionCode});
     w.open("subject", {{"typeCode", "SUBJ"}, {"contextConductionInd", "false"}});
     w.open("PayloadInformation", {{"classCode", "OBS"},
                                   {"moodCode", "EVN"},

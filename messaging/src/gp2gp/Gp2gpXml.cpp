@@ -8,15 +8,6 @@ namespace gp::messaging::gp2gp::detail {
 
 namespace {
 
-void writeDevice(hl7::Hl7Writer& w, std::string_view element, std::string_view typeCode,
-                 std::string_view asid) {
-    w.open(element, {{"typeCode", typeCode}});
-    w.open("device", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", asid}});
-    w.close();
-    w.close();
-}
-
 bool digits(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -30,31 +21,6 @@ int number(std::string_view text) {
 }
 
 } // namespace
-
-void openWrapper(hl7::Hl7Writer& w, const Wrapper& wrapper) {
-    if (wrapper.xsiNamespace) {
-        w.open(wrapper.interaction, {{"xmlns", "urn:hl7-org:v3"}, {"xmlns:xsi", kXsiNamespace}});
-    } else {
-        w.openRoot(wrapper.interaction);
-    }
-    w.empty("id", {{"root", wrapper.messageId}});
-    w.empty("creationTime", {{"value", hl7::hl7Timestamp(wrapper.creationTime)}});
-    w.empty("versionCode", {{"code", wrapper.versionCode}});
-    w.empty("interactionId", {{"root", kInteractionIdRoot}, {"extension", wrapper.interaction}});
-    w.empty("processingCode", {{"code", "P"}});
-    w.empty("processingModeCode", {{"code", "T"}});
-    w.empty("acceptAckCode", {{"code", "NE"}});
-    writeDevice(w, "communicationFunctionRcv", "RCV", wrapper.toAsid);
-    writeDevice(w, "communicationFunctionSnd", "SND", wrapper.fromAsid);
-    w.open("ControlActEvent", {{"classCode", "CACT"}, {"moodCode", "EVN"}});
-    w.open("author1", {{"typeCode", "AUT"}});
-    w.open("AgentSystemSDS", {{"classCode", "AGNT"}});
-    w.open("agentSystemSDS", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", wrapper.fromAsid}});
-    w.close(); // agentSystemSDS
-    w.close(); // AgentSystemSDS
-    w.close(); // author1
-}
 
 std::optional<std::chrono::sys_seconds> parseHl7Time(std::string_view value) {
     using namespace std::chrono;

@@ -1,4 +1,4 @@
-#include "Hl7Writer.hpp"
+#include "TransmissionWrapper.hpp"
 
 #include <gp/messaging/hl7/ApplicationAck.hpp>
 #include <gp/messaging/xml/SafeXml.hpp>
@@ -10,8 +10,6 @@ namespace gp::messaging::hl7 {
 namespace {
 
 constexpr std::string_view kInteraction = "MCCI_IN010000UK13";
-constexpr std::string_view kInteractionIdRoot = "2.16.840.1.113883.2.1.3.2.4.12";
-constexpr std::string_view kAsidRoot = "1.2.826.0.1285.0.2.0.107";
 constexpr std::string_view kVersionCode = "V3NPfIT3.0";
 // Code systems Spine uses when a sender gives none: acknowledgementDetail errors, and EPS
 // detected-issue codes (GP2GP callers pass their own, 2.16.840.1.113883.2.1.3.2.4.17.101).
@@ -24,15 +22,6 @@ const std::string kAck = "(//hl7:acknowledgement)[1]";
 const std::string kReasonCodes =
     kAck + "/../hl7:ControlActEvent/hl7:reason/hl7:justifyingDetectedIssueEvent/hl7:code";
 const std::string kDetailCodes = kAck + "/hl7:acknowledgementDetail/hl7:code";
-
-void writeAsidDevice(Hl7Writer& w, std::string_view element, std::string_view typeCode,
-                     std::string_view asid) {
-    w.open(element, {{"typeCode", typeCode}});
-    w.open("device", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", asid}});
-    w.close();
-    w.close();
-}
 
 std::string_view orDefault(const std::string& value, std::string_view fallback) {
     return value.empty() ? fallback : std::string_view(value);
@@ -86,38 +75,28 @@ std::string buildApplicationAck(const ApplicationAckSpec& spec) {
     const bool rejected = spec.typeCode == AckTypeCode::AR;
 
     Hl7Writer w;
-    w.openRoot(kInteraction);
-    w.empty("id", {{"root", spec.messageId}});
-    w.empty("creationTime", {{"value", hl7Timestamp(spec.creationTime)}});
-    w.empty("versionCode", {{"code", kVersionCode}});
-    w.empty("interactionId", {{"root", kInteractionIdRoot}, {"extension", kInteraction}});
-    w.empty("processingCode", {{"code", "P"}});
-    w.empty("processingModeCode", {{"code", "T"}});
-    w.empty("acceptAckCode", {{"code", "NE"}});
-    w.open("acknowledgement", {{"typeCode", toString(spec.typeCode)}});
-    if (rejected) {
-        for (const AckDetail& detail : spec.details) {
-            w.open("acknowledgementDetail", {{"typeCode", "ER"}});
-            w.empty("code", {{"code", detail.code},
-                             {"codeSystem", orDefault(detail.codeSystem, kAckDetailSystem)},
-                             {"displayName", detail.displayName}});
-            w.close();
+    const auto writeRejections = [&](Hl7Writer& ackWriter) {
+        if (!rejected) {
+            return;
         }
-    }
-    w.open("messageRef");
-    w.empty("id", {{"root", spec.messageRef}});
-    w.close();
-    w.close(); // acknowledgement
-    writeAsidDevice(w, "communicationFunctionRcv", "RCV", spec.toAsid);
-    writeAsidDevice(w, "communicationFunctionSnd", "SND", spec.fromAsid);
-    w.open("ControlActEvent", {{"classCode", "CACT"}, {"moodCode", "EVN"}});
-    w.open("author1", {{"typeCode", "AUT"}});
-    w.open("AgentSystemSDS", {{"classCode", "AGNT"}});
-    w.open("agentSystemSDS", {{"classCode", "DEV"}, {"determinerCode", "INSTANCE"}});
-    w.empty("id", {{"root", kAsidRoot}, {"extension", spec.fromAsid}});
-    w.close(); // agentSystemSDS
-    w.close(); // AgentSystemSDS
-    w.close(); // author1
+        for (const AckDetail& detail : spec.details) {
+            ackWriter.open("acknowledgementDetail", {{"typeCode", "ER"}});
+            ackWriter.empty("code", {{"code", detail.code},
+                                     {"codeSystem", orDefault(detail.codeSystem, kAckDetailSystem)},
+                                     {"displayName", detail.displayName}});
+            ackWriter.close();
+        }
+    };
+    openTransmissionWrapper(
+        w, {.interaction = kInteraction,
+            .messageId = spec.messageId,
+            .creationTime = spec.creationTime,
+            .toAsid = spec.toAsid,
+            .fromAsid = spec.fromAsid,
+            .versionCode = kVersionCode,
+            .acknowledgement = WrapperAcknowledgement{.typeCode = toString(spec.typeCode),
+                                                      .messageRef = spec.messageRef,
+                                                      .details = writeRejections}});
     if (!rejected) {
         for (const AckDetail& detail : spec.details) {
             w.open("reason", {{"typeCode", "RSON"}});
@@ -164,7 +143,7 @@ Result<ApplicationAck> parseApplicationAck(std::string_view xmlText) {
     }
     ack.messageRef = std::move(*ref);
 
-    std::optional<std::string> id = doc.text(kAck + "/../hl7:id/@root");
+    std::optional<std::string> id = doc.text(wrapperMessageIdPath(kAck + "/.."));
     if (!id || id->empty()) {
         return failure("id/@root", "is missing");
     }

@@ -68,8 +68,44 @@ std::optional<std::string> header(const ClaimedMessage& message, const std::stri
     return std::nullopt;
 }
 
+std::string cancelledJson(const std::string& ubrn, const std::string& version) {
+    return R"({"resourceType": "ReferralRequest", "id": ")" + ubrn +
+           R"(", "meta": {"versionId": ")" + version + R"("}, "status": "cancelled"})";
+}
+
+/// Answers the e-RS service's synchronous calls from a script and keeps what was sent.
+struct FakeTransport final : HttpTransport {
+    std::vector<HttpRequest> sent;
+    std::vector<TransportResult> replies;
+
+    TransportResult send(const HttpRequest& request) override {
+        sent.push_back(request);
+        REQUIRE_FALSE(replies.empty());
+        auto reply = replies.front();
+        replies.erase(replies.begin());
+        return reply;
+    }
+
+    void answer(int status, const std::string& body,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+        TransportResult result;
+        result.response = HttpResponse{status, std::move(headers), body};
+        replies.push_back(result);
+    }
+};
+
+std::optional<std::string> header(const HttpRequest& request, const std::string& name) {
+    for (const auto& [key, value] : request.headers) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
 struct Fixture : OpenStore {
     std::filesystem::path tokenFile = dir.file("ers-token");
+    FakeTransport* transport = nullptr;
     std::unique_ptr<ErsService> service;
 
     explicit Fixture(bool withToken = true) {
@@ -80,8 +116,11 @@ struct Fixture : OpenStore {
         settings.url = "http://ers.test/referrals/FHIR/STU3";
         settings.businessFunction = "REFERRING_CLINICIAN";
         settings.tokenFile = tokenFile;
-        service = std::make_unique<ErsService>(ErsService::Dependencies{*store, clock, random, {}},
-                                               settings, "A83008", dir.file("ers"));
+        auto fake = std::make_unique<FakeTransport>();
+        transport = fake.get();
+        service =
+            std::make_unique<ErsService>(ErsService::Dependencies{*store, clock, random, {}},
+                                         settings, "A83008", dir.file("ers"), std::move(fake));
     }
 
     std::string refer(const std::vector<std::string>& services, const std::string& letter = "") {
@@ -133,6 +172,14 @@ struct Fixture : OpenStore {
             out.push_back(step.step + ":" + step.state + ":" + step.code);
         }
         return out;
+    }
+
+    /// A request without a letter, created as `ubrn` version 1: complete.
+    std::string completed(const std::string& ubrn = "000000091234") {
+        const auto id = refer({"10000001"});
+        ack(claim(), 201, referralJson(ubrn, "1"), "W/\"1\"");
+        REQUIRE(request(id).state == "complete");
+        return id;
     }
 
     bool nothingQueued() {
@@ -302,5 +349,226 @@ TEST_SUITE("agent") {
         f.ack(f.claim(), 200, referralJson("000000091234", "2", "Binary/att-1"), "W/\"2\"");
         CHECK(f.request(id).state == "complete");
         CHECK(f.nothingQueued());
+    }
+
+    TEST_CASE("a complete referral is cancelled with If-Match and its reason, once") {
+        Fixture f;
+        const auto id = f.completed();
+        auto queued = f.service->cancel(id, "patient moved away", "test");
+        REQUIRE(queued.ok());
+        CHECK(queued->state == "cancelling");
+        CHECK(f.request(id).state == "cancelling");
+
+        auto cancel = f.claim();
+        CHECK(cancel.record.interaction == "A036");
+        CHECK(cancel.record.endpoint == "http://ers.test/referrals/FHIR/STU3/ReferralRequest/"
+                                        "000000091234/$ers.cancelReferral");
+        CHECK(cancel.idempotent);
+        CHECK(header(cancel, "If-Match") == std::optional<std::string>("W/\"1\""));
+        CHECK(header(cancel, "X-Correlation-ID") == std::optional<std::string>(id + "-cancel-1"));
+        CHECK(header(cancel, "NHSD-eRS-Business-Function") ==
+              std::optional<std::string>("REFERRING_CLINICIAN"));
+        CHECK(cancel.body.find("patient moved away") != std::string::npos);
+        f.ack(cancel, 200, cancelledJson("000000091234", "2"), "W/\"2\"");
+
+        const auto done = f.request(id);
+        CHECK(done.state == "cancelled");
+        CHECK(done.version == "2");
+        CHECK(f.steps(id) == std::vector<std::string>{"create:done:201", "cancel:done:200"});
+        CHECK(f.store->activeErsRequests(10).empty());
+        // Asking again changes nothing and sends nothing.
+        auto again = f.service->cancel(id, "", "test");
+        REQUIRE(again.ok());
+        CHECK(again->state == "cancelled");
+        CHECK(f.nothingQueued());
+        CHECK(f.transport->sent.empty());
+    }
+
+    TEST_CASE(
+        "a cancel refused for a lock re-reads and sends the same cancel with the new version") {
+        Fixture f;
+        const auto id = f.completed();
+        REQUIRE(f.service->cancel(id, "duplicate referral", "test").ok());
+        auto first = f.claim();
+        f.fail(first, "http-423", 423, outcomeJson("LOCKED"));
+        CHECK(f.request(id).state == "cancelling");
+
+        auto reread = f.claim();
+        CHECK(reread.record.interaction == "A005");
+        f.ack(reread, 200, referralJson("000000091234", "3"), "W/\"3\"");
+
+        auto second = f.claim();
+        CHECK(second.record.interaction == "A036");
+        CHECK(header(second, "If-Match") == std::optional<std::string>("W/\"3\""));
+        CHECK(header(second, "X-Correlation-ID") == std::optional<std::string>(id + "-cancel-2"));
+        CHECK(second.body == first.body); // the reason travels with the cancel
+        f.ack(second, 200, cancelledJson("000000091234", "4"), "W/\"4\"");
+        CHECK(f.request(id).state == "cancelled");
+        CHECK(f.steps(id) == std::vector<std::string>{"create:done:201", "cancel:failed:http-423",
+                                                      "reread:done:200", "cancel:done:200"});
+    }
+
+    TEST_CASE("INVALID_REQUEST_STATE on a cancel counts as done only when e-RS shows cancelled") {
+        SUBCASE("already cancelled") {
+            Fixture f;
+            const auto id = f.completed();
+            REQUIRE(f.service->cancel(id, "", "test").ok());
+            f.fail(f.claim(), "INVALID_REQUEST_STATE", 422, outcomeJson("INVALID_REQUEST_STATE"));
+            f.ack(f.claim(), 200, cancelledJson("000000091234", "2"), "W/\"2\"");
+            CHECK(f.request(id).state == "cancelled");
+            CHECK(f.store->ersStepsOf(id).back().text == "version 2, already cancelled");
+            CHECK(f.nothingQueued());
+        }
+        SUBCASE("not cancelled: back to complete with the code") {
+            Fixture f;
+            const auto id = f.completed();
+            REQUIRE(f.service->cancel(id, "", "test").ok());
+            f.fail(f.claim(), "INVALID_REQUEST_STATE", 422, outcomeJson("INVALID_REQUEST_STATE"));
+            f.ack(f.claim(), 200, referralJson("000000091234", "2"), "W/\"2\"");
+            CHECK(f.request(id).state == "complete");
+            CHECK(f.request(id).errorCode == "INVALID_REQUEST_STATE");
+            CHECK(f.nothingQueued());
+        }
+    }
+
+    TEST_CASE("a cancel e-RS refuses leaves the request complete and cancellable again") {
+        Fixture f;
+        const auto id = f.completed();
+        REQUIRE(f.service->cancel(id, "", "test").ok());
+        f.fail(f.claim(), "NO_ACCESS", 403, outcomeJson("NO_ACCESS"));
+        CHECK(f.request(id).state == "complete");
+        CHECK(f.request(id).errorCode == "NO_ACCESS");
+        CHECK(f.request(id).errorText.find("was not cancelled") != std::string::npos);
+        REQUIRE(f.service->cancel(id, "", "test").ok());
+        CHECK(header(f.claim(), "X-Correlation-ID") ==
+              std::optional<std::string>(id + "-cancel-2"));
+        CHECK(f.request(id).errorCode.empty());
+    }
+
+    TEST_CASE("a cancel is refused without a UBRN, while in progress, after failing, or unknown") {
+        Fixture f;
+        const auto creating = f.refer({"10000001"});
+        auto refused = f.service->cancel(creating, "", "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "state");
+        CHECK(refused.error().message ==
+              "e-RS has not created the referral yet (state creating); try again when it has");
+        f.fail(f.claim(), "REFERENCE_NOT_FOUND", 422, outcomeJson("REFERENCE_NOT_FOUND"));
+        refused = f.service->cancel(creating, "", "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "state");
+        CHECK(refused.error().message == "the request failed; there is no referral to cancel here");
+
+        const auto letter = f.dir.file("letter.pdf");
+        writeFileAtomically(letter, "%PDF-1.4 letter");
+        const auto uploading = f.refer({"10000001"}, letter.string());
+        f.ack(f.claim(), 201, referralJson("000000091235", "1"), "W/\"1\"");
+        refused = f.service->cancel(uploading, "", "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().message ==
+              "the request is still in progress (state uploading); try again when it is complete");
+
+        refused = f.service->cancel("NO-SUCH-REQUEST", "", "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "requestId");
+        refused = f.service->cancel(creating, std::string(501, 'x'), "test");
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "reason");
+    }
+
+    TEST_CASE("a cancel of a referral found by a lookup reads its version first") {
+        Fixture f;
+        const auto id = f.refer({"10000001"});
+        f.fail(f.claim(), "outcome-unknown");
+        f.ack(f.claim(), 200,
+              worklistJson({{"000000091234", id + "-create-1", formatIsoTime(f.clock.now())}}));
+        REQUIRE(f.request(id).state == "complete");
+        REQUIRE(f.request(id).version.empty());
+
+        SUBCASE("the read works") {
+            f.transport->answer(200, referralJson("000000091234", "2"), {{"ETag", "W/\"2\""}});
+            auto queued = f.service->cancel(id, "", "test");
+            REQUIRE(queued.ok());
+            CHECK_FALSE(queued->failure.has_value());
+            REQUIRE(f.transport->sent.size() == 1);
+            CHECK(f.transport->sent[0].method == "GET");
+            CHECK(f.transport->sent[0].url ==
+                  "http://ers.test/referrals/FHIR/STU3/ReferralRequest/000000091234");
+            CHECK(header(f.transport->sent[0], "Authorization") ==
+                  std::optional<std::string>("Bearer secret-token"));
+            CHECK(header(f.claim(), "If-Match") == std::optional<std::string>("W/\"2\""));
+        }
+        SUBCASE("e-RS is unavailable: nothing is queued and Retry-After is passed on") {
+            f.transport->answer(503, outcomeJson("SERVICE_UNAVAILABLE"), {{"Retry-After", "7"}});
+            auto answered = f.service->cancel(id, "", "test");
+            REQUIRE(answered.ok());
+            REQUIRE(answered->failure.has_value());
+            CHECK(answered->failure->httpStatus == 503);
+            CHECK(answered->failure->retryAfter == "7");
+            CHECK(answered->failure->code == "SERVICE_UNAVAILABLE");
+            CHECK(f.request(id).state == "complete");
+            CHECK(f.nothingQueued());
+        }
+    }
+
+    TEST_CASE("a service search asks e-RS with every required header and lists its services") {
+        Fixture f;
+        const auto entry = [](const std::string& id, const std::string& name) {
+            return R"({"item": {"identifier": {"value": ")" + id +
+                   R"("}, "extension": [{"url": "Extension-eRS-ServiceSummaryView-1", "extension":
+                   [{"url": "serviceName", "valueString": ")" +
+                   name + R"("}]}]}})";
+        };
+        f.transport->answer(200, R"({"resourceType": "List", "entry": [)" +
+                                     entry("10000001", "Mock Cardiology Service 1") + "," +
+                                     entry("10000006", "Mock Cardiology Service 6") + "]}");
+        auto found = f.service->searchServices({kNhs, "CARDIOLOGY", "ROUTINE"});
+        REQUIRE(found.ok());
+        REQUIRE_FALSE(found->failure.has_value());
+        REQUIRE(found->services.size() == 2);
+        CHECK(found->services[1].id == "10000006");
+        CHECK(found->services[1].name == "Mock Cardiology Service 6");
+
+        REQUIRE(f.transport->sent.size() == 1);
+        const auto& sent = f.transport->sent[0];
+        CHECK(sent.method == "POST");
+        CHECK(sent.url == "http://ers.test/referrals/FHIR/STU3/HealthcareService/"
+                          "$ers.searchHealthcareServicesForPatient");
+        CHECK(header(sent, "Authorization") == std::optional<std::string>("Bearer secret-token"));
+        CHECK(header(sent, "NHSD-eRS-Business-Function") ==
+              std::optional<std::string>("REFERRING_CLINICIAN"));
+        CHECK(header(sent, "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("A83008"));
+        CHECK(header(sent, "X-Correlation-ID").has_value());
+        CHECK(header(sent, "Content-Type") == std::optional<std::string>("application/fhir+json"));
+        CHECK(sent.body.find("CARDIOLOGY") != std::string::npos);
+        CHECK(f.nothingQueued()); // a read: nothing goes through the outbox
+    }
+
+    TEST_CASE("a service search reports e-RS's refusal, its silence, and bad input") {
+        Fixture f;
+        f.transport->answer(422, outcomeJson("INVALID_VALUE"));
+        auto refused = f.service->searchServices({kNhs, "", "ROUTINE"});
+        REQUIRE(refused.ok());
+        REQUIRE(refused->failure.has_value());
+        CHECK(refused->failure->httpStatus == 422);
+        CHECK(refused->failure->code == "INVALID_VALUE");
+
+        TransportResult timeout;
+        timeout.failure = TransportResult::Failure::Timeout;
+        f.transport->replies.push_back(timeout);
+        auto silent = f.service->searchServices({kNhs, "", "ROUTINE"});
+        REQUIRE(silent.ok());
+        REQUIRE(silent->failure.has_value());
+        CHECK(silent->failure->timedOut);
+        CHECK(silent->failure->httpStatus == 0);
+
+        auto bad = f.service->searchServices({kNhs, "cardiology!", "ROUTINE"});
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.error().where == "specialty");
+        bad = f.service->searchServices({kNhs, "", "SOON"});
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.error().where == "priority");
+        CHECK(f.transport->sent.size() == 2);
     }
 }

@@ -57,8 +57,9 @@ struct ErsCancelReply {
 /// (A011), then with a letter upload it (A020) and attach it (A012). A worker thread advances a
 /// request whenever one of its messages reaches a final state: a create whose reply was lost is
 /// looked up (A008) before it is ever made again; an attach refused for a stale version (409) or
-/// a lock (423) re-reads the referral (A005) and tries again. Every decision is one
-/// Store::applyErsStep. See docs/ers.md.
+/// a lock (423) re-reads the referral (A005) and tries again, as does a cancel (A036) of a
+/// complete request. Every decision is one Store::applyErsStep. Service searches (A010) are
+/// reads made while the caller waits, not outbox steps. See docs/ers.md.
 class ErsService {
 public:
     struct Dependencies {
@@ -72,7 +73,8 @@ public:
     /// carries the calls made while the caller waits (searches); null: a CurlTransport with
     /// default settings, made when first needed.
     ErsService(Dependencies dependencies, AgentSettings::Ers settings, std::string odsCode,
-               std::filesystem::path lettersDir, std::unique_ptr<HttpTransport> transport = nullptr);
+               std::filesystem::path lettersDir,
+               std::unique_ptr<HttpTransport> transport = nullptr);
     ~ErsService();
     ErsService(const ErsService&) = delete;
     ErsService& operator=(const ErsService&) = delete;

@@ -14,8 +14,9 @@ namespace gp::agent {
 /// store keeps them and never interprets them. See docs/ers.md.
 struct ErsRequest {
     std::string requestId; // upper-case UUID, ours
-    std::string state; // "creating", "looking-up", "uploading", "attaching", "complete",
-                       // "failed", "cancelling", "cancelled"
+    // "creating", "looking-up", "uploading", "attaching", "complete", "failed", "cancelling",
+    // "cancelled"
+    std::string state;
     std::string nhsNumber; // stored, never logged
     std::vector<std::string> serviceIds;
     std::filesystem::path letterFile; // the agent's own copy; empty: no letter
