@@ -157,6 +157,31 @@ void checkImportedDocuments(const Transfer& t, const std::string& id,
     }
 }
 
+/// A transfer of a 12 MB document in 1 MB fragments, started and with documents already arriving
+/// at the new practice: the moment the restart tests kill one of the three processes.
+struct TransferUnderWay {
+    Transfer t{"gp2gp.largeThreshold = 1048576\n"};
+    std::vector<SourceDocument> documents;
+    std::string id;
+
+    explicit TransferUnderWay(std::uint64_t seed)
+        : documents{{"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, seed)}} {
+        writeRecord(t.recordSource, documents);
+        id = t.request();
+        REQUIRE(waitUntil(
+            [&] {
+                auto view = Transfer::transfer(*t.newPractice, id);
+                return view && view->getValue<int>("partsReceived") > 0;
+            },
+            std::chrono::seconds(60)));
+    }
+
+    void finishesByteIdentical() {
+        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
+        checkImportedDocuments(t, id, documents);
+    }
+};
+
 } // namespace
 
 TEST_SUITE("integration") {
@@ -259,74 +284,31 @@ TEST_SUITE("integration") {
 
     TEST_CASE("GP2GP: the old practice's agent killed mid-transfer finishes after restart, nothing "
               "twice") {
-        Transfer t("gp2gp.largeThreshold = 1048576\n");
-        const std::vector<SourceDocument> documents = {
-            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 5)},
-        };
-        writeRecord(t.recordSource, documents);
-        const auto id = t.request();
-
-        // Kill A once the new practice has started receiving documents.
-        REQUIRE(waitUntil(
-            [&] {
-                auto view = Transfer::transfer(*t.newPractice, id);
-                return view && view->getValue<int>("partsReceived") > 0;
-            },
-            std::chrono::seconds(60)));
-        t.oldPractice->kill9();
-        t.oldPractice->start();
-        t.registerBoth(); // A's inbound port changed with the restart
-
-        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
-        checkImportedDocuments(t, id, documents);
-        for (const auto& [messageId, count] : t.forwardsToNewPractice()) {
+        TransferUnderWay m(5);
+        m.t.oldPractice->kill9();
+        m.t.oldPractice->start();
+        m.t.registerBoth(); // A's inbound port changed with the restart
+        m.finishesByteIdentical();
+        for (const auto& [messageId, count] : m.t.forwardsToNewPractice()) {
             CHECK_MESSAGE(count == 1, messageId);
         }
     }
 
     TEST_CASE("GP2GP: the new practice's agent killed mid-transfer finishes after restart") {
-        Transfer t("gp2gp.largeThreshold = 1048576\n");
-        const std::vector<SourceDocument> documents = {
-            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 8)},
-        };
-        writeRecord(t.recordSource, documents);
-        const auto id = t.request();
-
-        REQUIRE(waitUntil(
-            [&] {
-                auto view = Transfer::transfer(*t.newPractice, id);
-                return view && view->getValue<int>("partsReceived") > 0;
-            },
-            std::chrono::seconds(60)));
-        t.newPractice->kill9();
-        t.newPractice->start();
-        t.registerBoth(); // B's inbound port changed with the restart
-
-        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
-        checkImportedDocuments(t, id, documents);
-        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+        TransferUnderWay m(8);
+        m.t.newPractice->kill9();
+        m.t.newPractice->start();
+        m.t.registerBoth(); // B's inbound port changed with the restart
+        m.finishesByteIdentical();
+        CHECK(Transfer::waitForState(*m.t.oldPractice, m.id, "closed"));
     }
 
     TEST_CASE("GP2GP: spine-mock killed mid-transfer resumes forwarding after restart") {
-        Transfer t("gp2gp.largeThreshold = 1048576\n");
-        const std::vector<SourceDocument> documents = {
-            {"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, 9)},
-        };
-        writeRecord(t.recordSource, documents);
-        const auto id = t.request();
-
-        REQUIRE(waitUntil(
-            [&] {
-                auto view = Transfer::transfer(*t.newPractice, id);
-                return view && view->getValue<int>("partsReceived") > 0;
-            },
-            std::chrono::seconds(60)));
-        t.mock.kill9();
-        t.mock.restartOnSamePort();
-
-        REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
-        checkImportedDocuments(t, id, documents);
-        CHECK(Transfer::waitForState(*t.oldPractice, id, "closed"));
+        TransferUnderWay m(9);
+        m.t.mock.kill9();
+        m.t.mock.restartOnSamePort();
+        m.finishesByteIdentical();
+        CHECK(Transfer::waitForState(*m.t.oldPractice, m.id, "closed"));
     }
 
     TEST_CASE(
