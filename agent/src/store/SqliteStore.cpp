@@ -358,71 +358,78 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
         });
 }
 
-Status SqliteStore::recordAcked(const std::string& messageId, std::string_view owner,
-                                const std::string& detail) {
-    return write<Unit>("recordAcked", [&]() -> Status {
+template <typename Change>
+Status SqliteStore::writeHeld(std::string_view operation, const std::string& messageId,
+                              std::string_view owner, Change&& change) {
+    return write<Unit>(operation, [&]() -> Status {
         const Result<LeaseCheck> held = checkLease(messageId, owner);
         if (!held) {
             return held.error();
         }
-        const TimePoint now = m_clock.now();
+        return change(*held, m_clock.now());
+    });
+}
+
+Status SqliteStore::finishAcked(std::string_view operation, const std::string& messageId,
+                                std::string_view owner, const std::string& detail,
+                                const StoredReply* reply) {
+    return writeHeld(operation, messageId, owner, [&](const LeaseCheck&, TimePoint now) {
         setState(messageId, MessageState::Acked, now);
-        appendAudit(now, kDispatcherActor, "acked", messageId, detail);
+        const std::string note = reply ? keepReply(messageId, *reply) : std::string();
+        appendAudit(now, kDispatcherActor, "acked", messageId, detail + note);
         return success();
     });
+}
+
+Status SqliteStore::finishFailed(std::string_view operation, const std::string& messageId,
+                                 std::string_view owner, const MessageError& error,
+                                 const StoredReply* reply) {
+    return writeHeld(operation, messageId, owner, [&](const LeaseCheck&, TimePoint now) {
+        setState(messageId, MessageState::Failed, now);
+        setLastError(messageId, error, now, false);
+        const std::string note = reply ? keepReply(messageId, *reply) : std::string();
+        appendAudit(now, kDispatcherActor, "failed", messageId, "code " + error.code + note);
+        return success();
+    });
+}
+
+Status SqliteStore::recordAcked(const std::string& messageId, std::string_view owner,
+                                const std::string& detail) {
+    return finishAcked("recordAcked", messageId, owner, detail, nullptr);
 }
 
 Status SqliteStore::recordRetry(const std::string& messageId, std::string_view owner,
                                 TimePoint nextAttemptAt, const MessageError& error,
                                 bool transportError) {
-    return write<Unit>("recordRetry", [&]() -> Status {
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
-        setLastError(messageId, error, now, transportError);
-        if (nextAttemptAt > held->expiresAt) {
-            // It could never be sent in time: end it now rather than let it wait to expire.
-            setState(messageId, MessageState::Expired, now);
-            appendAudit(now, kDispatcherActor, "expired", messageId,
-                        "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt) +
-                            " would be after expiry " + formatUtc(held->expiresAt));
+    return writeHeld(
+        "recordRetry", messageId, owner, [&](const LeaseCheck& lease, TimePoint now) -> Status {
+            setLastError(messageId, error, now, transportError);
+            if (nextAttemptAt > lease.expiresAt) {
+                // It could never be sent in time: end it now rather than let it wait to expire.
+                setState(messageId, MessageState::Expired, now);
+                appendAudit(now, kDispatcherActor, "expired", messageId,
+                            "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt) +
+                                " would be after expiry " + formatUtc(lease.expiresAt));
+                return success();
+            }
+            setState(messageId, MessageState::RetryWait, now);
+            Statement schedule(m_database,
+                               "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
+            schedule.bind(1, messageId).bind(2, toEpochMillis(nextAttemptAt)).run();
+            appendAudit(now, kDispatcherActor, "retry-scheduled", messageId,
+                        "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt));
             return success();
-        }
-        setState(messageId, MessageState::RetryWait, now);
-        Statement schedule(m_database,
-                           "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
-        schedule.bind(1, messageId).bind(2, toEpochMillis(nextAttemptAt)).run();
-        appendAudit(now, kDispatcherActor, "retry-scheduled", messageId,
-                    "code " + error.code + "; next attempt " + formatUtc(nextAttemptAt));
-        return success();
-    });
+        });
 }
 
 Status SqliteStore::recordFailed(const std::string& messageId, std::string_view owner,
                                  const MessageError& error) {
-    return write<Unit>("recordFailed", [&]() -> Status {
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
-        setState(messageId, MessageState::Failed, now);
-        setLastError(messageId, error, now, false);
-        appendAudit(now, kDispatcherActor, "failed", messageId, "code " + error.code);
-        return success();
-    });
+    return finishFailed("recordFailed", messageId, owner, error, nullptr);
 }
 
 Status SqliteStore::recordExpired(const std::string& messageId, std::string_view owner,
                                   const std::string& reason) {
-    return write<Unit>("recordExpired", [&]() -> Status {
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
+    return writeHeld("recordExpired", messageId, owner, [&](const LeaseCheck&, TimePoint now) {
         setState(messageId, MessageState::Expired, now);
         setLastError(messageId, {"expired", reason}, now, false);
         appendAudit(now, kDispatcherActor, "expired", messageId, reason);
@@ -455,63 +462,42 @@ std::string SqliteStore::keepReply(const std::string& messageId, const StoredRep
 
 Status SqliteStore::recordAckedWithReply(const std::string& messageId, std::string_view owner,
                                          const std::string& detail, const StoredReply& reply) {
-    return write<Unit>("recordAckedWithReply", [&]() -> Status {
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
-        setState(messageId, MessageState::Acked, now);
-        const std::string note = keepReply(messageId, reply);
-        appendAudit(now, kDispatcherActor, "acked", messageId, detail + note);
-        return success();
-    });
+    return finishAcked("recordAckedWithReply", messageId, owner, detail, &reply);
 }
 
 Status SqliteStore::recordFailedWithReply(const std::string& messageId, std::string_view owner,
                                           const MessageError& error, const StoredReply& reply) {
-    return write<Unit>("recordFailedWithReply", [&]() -> Status {
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
-        setState(messageId, MessageState::Failed, now);
-        setLastError(messageId, error, now, false);
-        const std::string note = keepReply(messageId, reply);
-        appendAudit(now, kDispatcherActor, "failed", messageId, "code " + error.code + note);
-        return success();
-    });
+    return finishFailed("recordFailedWithReply", messageId, owner, error, &reply);
 }
 
 Status SqliteStore::recordDeferred(const std::string& messageId, std::string_view owner,
                                    TimePoint nextAttemptAt, const std::string& pollUrl) {
-    return write<Unit>("recordDeferred", [&]() -> Status {
-        if (pollUrl.empty()) {
-            return failure("pollUrl", "is empty");
-        }
-        const Result<LeaseCheck> held = checkLease(messageId, owner);
-        if (!held) {
-            return held.error();
-        }
-        const TimePoint now = m_clock.now();
-        if (nextAttemptAt > held->expiresAt) {
-            // Same rule as recordRetry: a poll that could only come after the expiry never comes.
-            const MessageError expired{"expired", "no reply before the persist duration ended"};
-            setState(messageId, MessageState::Expired, now);
-            setLastError(messageId, expired, now, false);
-            appendAudit(now, kDispatcherActor, "expired", messageId,
-                        "reply deferred; next poll " + formatUtc(nextAttemptAt) +
-                            " would be after expiry " + formatUtc(held->expiresAt));
+    return writeHeld(
+        "recordDeferred", messageId, owner, [&](const LeaseCheck& lease, TimePoint now) -> Status {
+            if (pollUrl.empty()) {
+                return failure("pollUrl", "is empty");
+            }
+            if (nextAttemptAt > lease.expiresAt) {
+                // Same rule as recordRetry: a poll that could only come after the expiry never
+                // comes.
+                const MessageError expired{"expired", "no reply before the persist duration ended"};
+                setState(messageId, MessageState::Expired, now);
+                setLastError(messageId, expired, now, false);
+                appendAudit(now, kDispatcherActor, "expired", messageId,
+                            "reply deferred; next poll " + formatUtc(nextAttemptAt) +
+                                " would be after expiry " + formatUtc(lease.expiresAt));
+                return success();
+            }
+            setState(messageId, MessageState::RetryWait, now);
+            Statement schedule(m_database, "UPDATE messages SET next_attempt_at = ?2, poll_url = ?3"
+                                           " WHERE message_id = ?1");
+            schedule.bind(1, messageId)
+                .bind(2, toEpochMillis(nextAttemptAt))
+                .bind(3, pollUrl)
+                .run();
+            appendAudit(now, kDispatcherActor, "reply-deferred", messageId, "poll " + pollUrl);
             return success();
-        }
-        setState(messageId, MessageState::RetryWait, now);
-        Statement schedule(m_database, "UPDATE messages SET next_attempt_at = ?2, poll_url = ?3"
-                                       " WHERE message_id = ?1");
-        schedule.bind(1, messageId).bind(2, toEpochMillis(nextAttemptAt)).bind(3, pollUrl).run();
-        appendAudit(now, kDispatcherActor, "reply-deferred", messageId, "poll " + pollUrl);
-        return success();
-    });
+        });
 }
 
 std::optional<StoredReply> SqliteStore::replyOf(const std::string& messageId) {

@@ -99,6 +99,18 @@ private:
     Result<T> write(std::string_view operation, Body&& body);
     template <typename T, typename Body>
     T read(std::string_view operation, T fallback, Body&& body);
+    /// A write that first confirms `owner` still holds the message's lease; `change` receives the
+    /// lease check and the time of the change.
+    template <typename Change>
+    Status writeHeld(std::string_view operation, const std::string& messageId,
+                     std::string_view owner, Change&& change);
+    /// Acked or failed, keeping the reply when there is one: the with- and without-reply
+    /// variants of the Store interface share these.
+    Status finishAcked(std::string_view operation, const std::string& messageId,
+                       std::string_view owner, const std::string& detail, const StoredReply* reply);
+    Status finishFailed(std::string_view operation, const std::string& messageId,
+                        std::string_view owner, const MessageError& error,
+                        const StoredReply* reply);
 
     Status insertOutbound(const OutboundMessage& message, TimePoint dueAt, TimePoint now);
     void upsertConversation(const Conversation& conversation, TimePoint now);
