@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdio>
 #include <set>
+#include <variant>
 
 namespace gp::mock {
 
@@ -139,6 +140,32 @@ std::string sha256Hex(const std::string& bytes) {
 
 std::string whereAndWhy(const Error& error) {
     return error.where + ": " + error.message;
+}
+
+/// A010 and A011 both start from a Parameters body naming the patient.
+struct PatientParameters {
+    Poco::JSON::Object::Ptr parameters;
+    std::string nhsNumber;
+};
+
+/// The Parameters and the patient's NHS number, or the 422 e-RS gives when either is wrong.
+std::variant<PatientParameters, MockReply> readPatientParameters(const std::string& body) {
+    auto parameters = fhir::parseParameters(body);
+    if (!parameters) {
+        return outcomeReply(422, "INVALID_FHIR_STRUCTURE", whereAndWhy(parameters.error()));
+    }
+    const auto patients = fhir::parametersNamed(*parameters, "patient");
+    std::string nhsNumber =
+        patients.empty()
+            ? std::string()
+            : fhir::stringAt(fhir::objectAt(patients.front(), "valueIdentifier"), "value");
+    if (nhsNumber.empty()) {
+        return outcomeReply(422, "MISSING_VALUE", "patient: an NHS number is required");
+    }
+    if (!fhir::isValidNhsNumber(nhsNumber)) {
+        return outcomeReply(422, "INVALID_VALUE", "patient: not a valid NHS number");
+    }
+    return PatientParameters{*parameters, std::move(nhsNumber)};
 }
 
 } // namespace
@@ -311,23 +338,13 @@ MockReply ErsEndpoint::dispatch(Call& call) {
 }
 
 MockReply ErsEndpoint::searchServices(Call& call) {
-    auto parameters = fhir::parseParameters(call.request.body);
-    if (!parameters) {
-        return outcomeReply(422, "INVALID_FHIR_STRUCTURE", whereAndWhy(parameters.error()));
+    auto read = readPatientParameters(call.request.body);
+    if (auto* refusal = std::get_if<MockReply>(&read)) {
+        return *refusal;
     }
-    const auto patients = fhir::parametersNamed(*parameters, "patient");
-    const std::string nhsNumber =
-        patients.empty()
-            ? std::string()
-            : fhir::stringAt(fhir::objectAt(patients.front(), "valueIdentifier"), "value");
-    if (nhsNumber.empty()) {
-        return outcomeReply(422, "MISSING_VALUE", "patient: an NHS number is required");
-    }
-    if (!fhir::isValidNhsNumber(nhsNumber)) {
-        return outcomeReply(422, "INVALID_VALUE", "patient: not a valid NHS number");
-    }
+    const auto& [parameters, nhsNumber] = std::get<PatientParameters>(read);
     std::string specialty;
-    const auto criteria = fhir::parametersNamed(*parameters, "searchCriteria");
+    const auto criteria = fhir::parametersNamed(parameters, "searchCriteria");
     if (!criteria.empty()) {
         const auto specialties =
             fhir::parametersNamed(fhir::objectAt(criteria.front(), "resource"), "specialty");
@@ -345,25 +362,15 @@ MockReply ErsEndpoint::searchServices(Call& call) {
 }
 
 MockReply ErsEndpoint::createReferral(Call& call) {
-    auto parameters = fhir::parseParameters(call.request.body);
-    if (!parameters) {
-        return outcomeReply(422, "INVALID_FHIR_STRUCTURE", whereAndWhy(parameters.error()));
+    auto read = readPatientParameters(call.request.body);
+    if (auto* refusal = std::get_if<MockReply>(&read)) {
+        return *refusal;
     }
-    const auto patients = fhir::parametersNamed(*parameters, "patient");
-    const std::string nhsNumber =
-        patients.empty()
-            ? std::string()
-            : fhir::stringAt(fhir::objectAt(patients.front(), "valueIdentifier"), "value");
-    if (nhsNumber.empty()) {
-        return outcomeReply(422, "MISSING_VALUE", "patient: an NHS number is required");
-    }
-    if (!fhir::isValidNhsNumber(nhsNumber)) {
-        return outcomeReply(422, "INVALID_VALUE", "patient: not a valid NHS number");
-    }
+    const auto& [parameters, nhsNumber] = std::get<PatientParameters>(read);
 
     std::vector<std::string> services;
     std::string priority;
-    const auto shortlists = fhir::parametersNamed(*parameters, "shortlist");
+    const auto shortlists = fhir::parametersNamed(parameters, "shortlist");
     if (!shortlists.empty()) {
         const auto list = fhir::objectAt(shortlists.front(), "resource");
         const auto entries = fhir::arrayAt(list, "entry");
@@ -388,7 +395,7 @@ MockReply ErsEndpoint::createReferral(Call& call) {
             }
         }
     }
-    for (const auto& parameter : fhir::parametersNamed(*parameters, "service")) {
+    for (const auto& parameter : fhir::parametersNamed(parameters, "service")) {
         std::string id = fhir::stringAt(fhir::objectAt(parameter, "valueIdentifier"), "value");
         if (id.empty()) {
             id = fhir::stringAt(parameter, "valueString");
@@ -398,7 +405,7 @@ MockReply ErsEndpoint::createReferral(Call& call) {
         }
         services.push_back(id);
     }
-    for (const auto& parameter : fhir::parametersNamed(*parameters, "priority")) {
+    for (const auto& parameter : fhir::parametersNamed(parameters, "priority")) {
         priority = fhir::codeOf(parameter);
     }
 
