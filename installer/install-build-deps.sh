@@ -3,10 +3,11 @@
 # Safe to run again: it installs nothing when everything is present.
 set -euo pipefail
 
+# One group per line, each saying what needs it.
 packages=(
-  cmake g++ make pkg-config
-  libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev
-  doctest-dev clang-format sqlite3 python3 curl ca-certificates git
+  cmake g++ make pkg-config # the build
+  libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev # libraries
+  doctest-dev clang-format sqlite3 python3 curl ca-certificates git # tests and their tools
 )
 
 missing=()
