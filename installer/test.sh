@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
 # README's test command: builds everything (installing missing packages first) and runs every
-# test suite through ctest: unit (messaging, agent, spine-mock) and integration (real processes).
+# test suite through ctest: unit (messaging, agent, spine-mock), integration (real processes)
+# and the rest by label. Then the same unit and integration tests once more under AddressSanitizer
+# and UndefinedBehaviorSanitizer (issue #5: at least once per run). Set GP_SKIP_SANITIZERS=1 to
+# skip that second pass while iterating locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-ci}"
 
 ./installer/build.sh "$preset"
 ctest --preset "$preset" "${@:2}"
+
+if [ "${GP_SKIP_SANITIZERS:-0}" != 1 ]; then
+  ./installer/build.sh asan
+  reports=build/asan/sanitizer-reports
+  rm -rf "$reports" && mkdir -p "$reports"
+  ctest --preset asan -L "^(messaging|agent|spine-mock|integration)$"
+  # Child processes (gp-agent, spine-mock) report into files; any report fails the run.
+  if compgen -G "$reports/*" >/dev/null; then
+    echo "sanitizer reports from child processes:" >&2
+    head -n 60 "$reports"/* >&2
+    exit 1
+  fi
+fi
