@@ -53,7 +53,10 @@ follow_log() {
 # start_mock [EXTRA_CONFIG]: sets mock_port.
 start_mock() {
   mkdir -p "$work/mock"
-  printf 'mock.port = 0\nmock.stateDir = %s\n%s\n' "$work/mock" "${1:-}" >"$work/mock/spine-mock.properties"
+  # Plain HTTP on loopback keeps the demo's traffic readable; a practice uses mutual TLS
+  # (docs/security.md), and both programs log a WARNING for every plain connection.
+  printf 'mock.port = 0\nmock.stateDir = %s\nmock.allowPlainHttp = true\n%s\n' "$work/mock" "${1:-}" \
+    >"$work/mock/spine-mock.properties"
   "$mock_bin" --config "$work/mock/spine-mock.properties" >"$work/mock/spine-mock.log" 2>&1 &
   pids+=($!)
   wait_for_ports "$work/mock/ports.json" "$!" "$work/mock/spine-mock.log"
@@ -64,7 +67,7 @@ start_mock() {
 # start_agent NAME ODS PARTY_KEY ASID [EXTRA_CONFIG]: state in $work/NAME; prints the API port.
 start_agent() {
   local name=$1 dir="$work/$1"
-  mkdir -p "$dir"
+  mkdir -p -m 750 "$dir" # gp-agent refuses a state directory every user may read
   cat >"$dir/agent.properties" <<CONF
 agent.stateDir = $dir
 agent.odsCode = $2
@@ -75,6 +78,8 @@ inbound.bind = 127.0.0.1
 inbound.port = 0
 spine.url = http://127.0.0.1:$mock_port
 sds.url = http://127.0.0.1:$mock_port/spine-directory
+ers.url = http://127.0.0.1:$mock_port/referrals/FHIR/STU3
+test.allowPlainHttp = true
 ${5:-}
 CONF
   "$agent_bin" --config "$dir/agent.properties" >"$dir/gp-agent.log" 2>&1 &

@@ -8,6 +8,10 @@ packages=(
   cmake g++ make pkg-config # the build
   libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev # libraries
   doctest-dev clang-format sqlite3 python3 curl ca-certificates git # tests and their tools
+  qt6-base-dev libgl-dev xvfb tint2 x11-apps x11-utils xdotool # gp-agent-tray and its desktop test (ctest -L gui)
+  chromium chromium-driver # the status page's browser test: headless Chromium driven over WebDriver (ctest -L gui)
+  dpkg-dev fakeroot systemd adduser # Debian packages: cpack's dpkg-shlibdeps, the unit checks (ctest -L packaging)
+  clang libclang-rt-14-dev llvm # fuzzing: libFuzzer, its sanitizer runtimes, llvm-symbolizer (installer/fuzz.sh)
 )
 
 missing=()

@@ -10,6 +10,7 @@ preset="${1:-ci}"
 
 ./installer/build.sh "$preset"
 ctest --preset "$preset" "${@:2}"
+./installer/fuzz.sh 10 # every libFuzzer target for 10 s (docs/reliability.md, "Fuzzing")
 
 if [ "${GP_SKIP_SANITIZERS:-0}" != 1 ]; then
   ./installer/build.sh asan

@@ -2,6 +2,7 @@
 
 #include <gp/agent/AgentRuntime.hpp>
 #include <gp/agent/Logging.hpp>
+#include <gp/agent/SystemdNotify.hpp>
 #include <gp/agent/config/Settings.hpp>
 
 #include <Poco/Logger.h>
@@ -65,7 +66,10 @@ protected:
             gp::agent::AgentRuntime runtime(loaded->settings);
             runtime.start();
             log.notice("gp-agent started (state in %s)", loaded->settings.stateDir.string());
+            // Under systemd (Type=notify) the unit counts as started only from here.
+            gp::agent::notifySystemd("READY=1\nSTATUS=sending and listening");
             waitForTerminationRequest();
+            gp::agent::notifySystemd("STOPPING=1");
             log.notice("gp-agent stopping");
             runtime.stop();
         } catch (const std::exception& e) {

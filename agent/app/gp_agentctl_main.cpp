@@ -36,6 +36,23 @@ constexpr Command kCommands[] = {
     {"audit list", "[--after N] [--limit N]",
      "audit rows after sequence number N (default 0, limit 100)", auditList},
     {"audit verify", "", "recompute the audit hash chain from the database file", auditVerify},
+    {"audit export", "FILE",
+     "write the whole audit trail (JSON lines) ending with the chain\n"
+     "head, to keep off the machine",
+     auditExport},
+    {"audit verify-export", "FILE", "check an export's hash chain and head (no agent needed)",
+     auditVerifyExport},
+    {"token add", "NAME [--scope read|operate|full]",
+     "make a named API token (default scope read, for a tray); it is\n"
+     "printed once",
+     tokenAdd},
+    {"token list", "", "named tokens: name, scope, created (never the tokens)", tokenList},
+    {"token revoke", "NAME", "stop accepting a named token (the agent notices at once)",
+     tokenRevoke},
+    {"backup", "DIR",
+     "copy the state directory into the new directory DIR while the\n"
+     "agent runs (the database through SQLite's online backup)",
+     backup},
     {"gp2gp request", "NHS_NUMBER FROM_ODS", "ask practice FROM_ODS for a patient's record (GP2GP)",
      gp2gpRequest},
     {"gp2gp show", "CONVERSATION_ID [--follow]",

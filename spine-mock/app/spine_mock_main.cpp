@@ -46,6 +46,9 @@ protected:
                               .repeatable(false)
                               .callback(OptionCallback<SpineMockApp>(this, &SpineMockApp::onPort)));
         options.addOption(
+            Option("allow-plain-http", "", "test set-ups: plain HTTP (sets mock.allowPlainHttp)")
+                .callback(OptionCallback<SpineMockApp>(this, &SpineMockApp::onAllowPlainHttp)));
+        options.addOption(
             Option("state-dir", "s", "state directory, overrides mock.stateDir")
                 .argument("DIR")
                 .repeatable(false)
@@ -67,6 +70,14 @@ protected:
         if (!config) {
             log.fatal("invalid configuration: " + config.error().describe());
             return EXIT_CONFIG;
+        }
+        warnings.clear();
+        if (auto secure = gp::mock::checkListenerSecurity(*config, warnings); !secure) {
+            log.fatal("invalid configuration: " + secure.error().describe());
+            return EXIT_CONFIG;
+        }
+        for (const auto& warning : warnings) {
+            log.warning(warning);
         }
         setUpLogging(config->logLevel);
 
@@ -93,7 +104,8 @@ protected:
             service->forwarder().stop();
             return EXIT_CANTCREAT;
         }
-        log.information("listening on %s:%hu, state in %s", config->bind, server->port(),
+        log.information("listening on %s:%hu (%s), state in %s", config->bind, server->port(),
+                        std::string(config->tls.enabled() ? "mutual TLS" : "PLAIN HTTP"),
                         config->stateDir);
 
         waitForTerminationRequest();
@@ -127,6 +139,9 @@ private:
     }
     void onPort(const std::string&, const std::string& port) {
         config().setString("mock.port", port);
+    }
+    void onAllowPlainHttp(const std::string&, const std::string&) {
+        config().setString("mock.allowPlainHttp", "true");
     }
     void onStateDir(const std::string&, const std::string& dir) {
         config().setString("mock.stateDir", dir);

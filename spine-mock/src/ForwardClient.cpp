@@ -60,6 +60,11 @@ std::string failureName(CURLcode code) {
         return "reset";
     case CURLE_ABORTED_BY_CALLBACK:
         return "stopped";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return "tls";
     default:
         return "curl:" + std::to_string(static_cast<int>(code));
     }
@@ -67,8 +72,9 @@ std::string failureName(CURLcode code) {
 
 } // namespace
 
-ForwardClient::ForwardClient(std::chrono::milliseconds timeout, const std::atomic<bool>& stopping)
-    : m_timeout(timeout), m_stopping(stopping) {
+ForwardClient::ForwardClient(std::chrono::milliseconds timeout, const std::atomic<bool>& stopping,
+                             MockConfig::Tls tls)
+    : m_timeout(timeout), m_stopping(stopping), m_tls(std::move(tls)) {
     static std::once_flag initialised;
     std::call_once(initialised, [] {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -108,6 +114,15 @@ DeliveryResult ForwardClient::post(const std::string& url, const std::string& co
     curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, progress);
     curl_easy_setopt(handle, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(&m_stopping));
+    // Peer and host verification stay on (curl's default); these add the mock's identity and
+    // the CA that practices' certificates must chain to.
+    if (m_tls.enabled()) {
+        curl_easy_setopt(handle, CURLOPT_SSLCERT, m_tls.certFile.c_str());
+        curl_easy_setopt(handle, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(handle, CURLOPT_SSLKEY, m_tls.keyFile.c_str());
+        curl_easy_setopt(handle, CURLOPT_CAINFO, m_tls.caFile.c_str());
+        curl_easy_setopt(handle, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+    }
 
     const CURLcode code = curl_easy_perform(handle);
     long status = 0;

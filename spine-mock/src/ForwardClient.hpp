@@ -1,5 +1,7 @@
 #pragma once
 
+#include <gp/mock/MockConfig.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -20,8 +22,11 @@ struct DeliveryResult {
 /// original Content-Type and SOAPAction, nothing added that could change their meaning.
 class ForwardClient {
 public:
-    /// `stopping` aborts a transfer in progress when it becomes true (shutdown).
-    ForwardClient(std::chrono::milliseconds timeout, const std::atomic<bool>& stopping);
+    /// `stopping` aborts a transfer in progress when it becomes true (shutdown). With `tls`
+    /// enabled, https:// deliveries present its certificate and verify the practice's against
+    /// its CA file and the URL's host name.
+    ForwardClient(std::chrono::milliseconds timeout, const std::atomic<bool>& stopping,
+                  MockConfig::Tls tls = {});
 
     DeliveryResult post(const std::string& url, const std::string& contentType,
                         const std::string& soapAction, const std::string& body) const;
@@ -29,6 +34,7 @@ public:
 private:
     std::chrono::milliseconds m_timeout;
     const std::atomic<bool>& m_stopping;
+    MockConfig::Tls m_tls;
 };
 
 } // namespace gp::mock

@@ -146,6 +146,19 @@ const std::vector<ConfigKey>& configKeys() {
          "held back by a retry be overtaken"},
         {"mock.ers.rateLimit", KeyType::Count, "10",
          "e-RS requests per second before 429 Too Many Requests; 0 turns the limit off"},
+        {"mock.tls.certFile", KeyType::Path, "",
+         "certificate (PEM, then its issuers) of the TLS listener, also presented as the "
+         "forwarder's client certificate; empty: plain HTTP (needs mock.allowPlainHttp)"},
+        {"mock.tls.keyFile", KeyType::Path, "", "private key of mock.tls.certFile (unencrypted)"},
+        {"mock.tls.caFile", KeyType::Path, "",
+         "CA certificates (PEM) that clients' certificates and practices' server certificates "
+         "must chain to; required with mock.tls.certFile"},
+        {"mock.tls.clientNames", KeyType::String, "",
+         "comma-separated host names; a client certificate must name one of them (DNS "
+         "subjectAltName, or CN); empty: any certificate from mock.tls.caFile"},
+        {"mock.allowPlainHttp", KeyType::Boolean, "false",
+         "test set-ups only: listen on plain HTTP when mock.tls.certFile is empty (logged as a "
+         "WARNING)"},
         {"mock.deferredReplies", KeyType::String, "",
          "comma-separated EPS interactions (PORX_IN020101SM31, PORX_IN030101SM32) answered with "
          "202 and a Content-Location to poll instead of the reply itself"},
@@ -271,6 +284,15 @@ Result<MockConfig> MockConfig::fromConfiguration(const Poco::Util::AbstractConfi
                        "must be a whole number from 0 to 100000, not '" + rateLimit + "'");
     }
     result.ersRateLimit = perSecond;
+    result.tls.certFile = value(config, declared("mock.tls.certFile"));
+    result.tls.keyFile = value(config, declared("mock.tls.keyFile"));
+    result.tls.caFile = value(config, declared("mock.tls.caFile"));
+    result.tls.clientNames = splitList(value(config, declared("mock.tls.clientNames")));
+    const std::string allowPlain = value(config, declared("mock.allowPlainHttp"));
+    if (allowPlain != "true" && allowPlain != "false") {
+        return failure("mock.allowPlainHttp", "must be true or false, not '" + allowPlain + "'");
+    }
+    result.allowPlainHttp = allowPlain == "true";
     for (auto& [interaction, duration] : result.gp2gpPersistDurations) {
         const std::string key = std::string(kPersistPrefix) + interaction;
         auto configured = durationValue(config, key, duration.text);

@@ -1,3 +1,4 @@
+#include "MockTls.hpp"
 #include "RequestHandlerFactory.hpp"
 
 #include <gp/mock/MockServer.hpp>
@@ -29,7 +30,7 @@ MockServer::~MockServer() {
 
 void MockServer::start() {
     const auto& config = m_service.config();
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config.bind, config.port));
+    Poco::Net::ServerSocket socket = listenOn(config);
     m_port = socket.address().port();
 
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;

@@ -135,7 +135,8 @@ MockReply RouteDirectory::lookup(const MockRequest& request) {
     body.set("interaction", interactionParameter);
     body.set("partyKey", route.partyKey);
     body.set("asid", route.asid);
-    body.set("endpoint", "http://" + host + route.path);
+    // The scheme the mock itself serves: behind mock.tls.certFile every endpoint is https.
+    body.set("endpoint", (m_config.tls.enabled() ? "https://" : "http://") + host + route.path);
     body.set("cpaId", route.cpaId);
     body.set("retries", route.retries);
     body.set("retryInterval", route.retryInterval);

@@ -28,9 +28,16 @@ std::string readFileOrEmpty(const std::filesystem::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-int readPort(const std::filesystem::path& portsFile, const std::string& name) {
+/// Waits for `name` in ports.json; gives up at once when `process` exits before writing it.
+int readPort(const std::filesystem::path& portsFile, const std::string& name,
+             ChildProcess& process) {
     int port = 0;
+    bool exited = false;
     const bool written = waitUntil([&] {
+        if (!process.running()) {
+            exited = true;
+            return true;
+        }
         try {
             auto text = readFileOrEmpty(portsFile);
             if (text.empty()) {
@@ -42,8 +49,9 @@ int readPort(const std::filesystem::path& portsFile, const std::string& name) {
             return false;
         }
     });
-    if (!written) {
-        throw std::runtime_error("no '" + name + "' port in " + portsFile.string());
+    if (!written || exited) {
+        throw std::runtime_error("no '" + name + "' port in " + portsFile.string() +
+                                 (exited ? ": the process exited before writing it" : ""));
     }
     return port;
 }
@@ -174,12 +182,13 @@ void SpineMock::launch(int port) {
     std::filesystem::remove(m_stateDir / "ports.json");
     const auto config = m_stateDir / "spine-mock.properties";
     agent::writeFileAtomically(config, "mock.port = " + std::to_string(port) +
-                                           "\nmock.stateDir = " + m_stateDir.string() + "\n" +
-                                           m_extraConfig);
+                                           "\nmock.stateDir = " + m_stateDir.string() +
+                                           // Plain and fast; TLS tests override it (TlsTest).
+                                           "\nmock.allowPlainHttp = true\n" + m_extraConfig);
     m_process = std::make_unique<ChildProcess>(
         SPINE_MOCK_BIN, std::vector<std::string>{"--config", config.string()},
         m_stateDir / "spine-mock.log");
-    m_port = readPort(m_stateDir / "ports.json", "http");
+    m_port = readPort(m_stateDir / "ports.json", "http", *m_process);
 }
 
 void SpineMock::kill9() {
@@ -195,7 +204,13 @@ void SpineMock::stop() {
 }
 
 std::string SpineMock::baseUrl() const {
-    return "http://127.0.0.1:" + std::to_string(m_port);
+    return m_adminTls ? "https://localhost:" + std::to_string(m_port)
+                      : "http://127.0.0.1:" + std::to_string(m_port);
+}
+
+agent::ApiClient SpineMock::admin() const {
+    return m_adminTls ? agent::ApiClient("localhost", m_port, "", m_adminTls)
+                      : agent::ApiClient("127.0.0.1", m_port, "");
 }
 
 agent::ApiReply SpineMock::post(const std::string& path, const std::string& body,
@@ -217,7 +232,7 @@ agent::ApiReply SpineMock::post(const std::string& path, const std::string& body
 }
 
 void SpineMock::injectFault(const std::string& json) {
-    agent::ApiClient admin("127.0.0.1", m_port, "");
+    agent::ApiClient admin = this->admin();
     auto reply = admin.post("/_admin/faults", json);
     if (reply.status / 100 != 2) {
         throw std::runtime_error("fault not accepted: HTTP " + std::to_string(reply.status) + " " +
@@ -226,12 +241,12 @@ void SpineMock::injectFault(const std::string& json) {
 }
 
 void SpineMock::clearFaults() {
-    agent::ApiClient admin("127.0.0.1", m_port, "");
+    agent::ApiClient admin = this->admin();
     admin.send("DELETE", "/_admin/faults", "", "");
 }
 
 std::vector<Poco::JSON::Object::Ptr> SpineMock::journal() {
-    agent::ApiClient admin("127.0.0.1", m_port, "");
+    agent::ApiClient admin = this->admin();
     auto reply = admin.get("/_admin/journal");
     Poco::JSON::Parser parser;
     auto array = parser.parse(reply.body).extract<Poco::JSON::Array::Ptr>();
@@ -255,7 +270,7 @@ int SpineMock::journalCount(const std::string& messageId, const std::string& out
 
 void SpineMock::registerPractice(const std::string& odsCode, const std::string& partyKey,
                                  const std::string& asid, const std::string& inboundUrl) {
-    agent::ApiClient admin("127.0.0.1", m_port, "");
+    agent::ApiClient admin = this->admin();
     const std::string json = R"({"odsCode": ")" + odsCode + R"(", "partyKey": ")" + partyKey +
                              R"(", "asid": ")" + asid + R"(", "inboundUrl": ")" + inboundUrl +
                              R"("})";
@@ -275,11 +290,17 @@ Agent::Agent(std::filesystem::path stateDir, std::string spineUrl, std::string e
       m_practice(std::move(practice)) {}
 
 std::string Agent::inboundUrl() const {
+    if (m_extraConfig.find("inbound.certFile") != std::string::npos) {
+        return "https://localhost:" + std::to_string(m_inboundPort) + "/inbound";
+    }
     return "http://127.0.0.1:" + std::to_string(m_inboundPort) + "/inbound";
 }
 
 void Agent::start() {
     std::filesystem::create_directories(m_stateDir);
+    // gp-agent refuses a state directory every user may read (docs/security.md).
+    std::filesystem::permissions(m_stateDir, std::filesystem::perms::others_all,
+                                 std::filesystem::perm_options::remove);
     std::filesystem::remove(m_stateDir / "ports.json");
     std::string config;
     config += "agent.stateDir = " + m_stateDir.string() + "\n";
@@ -291,6 +312,9 @@ void Agent::start() {
     config += "inbound.port = 0\n";
     config += "spine.url = " + m_spineUrl + "\n";
     config += "sds.url = " + m_spineUrl + "/spine-directory\n";
+    config += "ers.url = " + m_spineUrl + "/referrals/FHIR/STU3\n";
+    // Plain and fast: the TLS tests set it false again and configure certificates (TlsTest).
+    config += "test.allowPlainHttp = true\n";
     // Short backoff so retries happen within a test; everything else is the shipped default.
     config += "retry.baseDelay = PT0.05S\n";
     config += "retry.maxDelay = PT0.2S\n";
@@ -298,8 +322,8 @@ void Agent::start() {
     agent::writeFileAtomically(m_configFile, config);
     m_process = std::make_unique<ChildProcess>(
         GP_AGENT_BIN, std::vector<std::string>{"--config", m_configFile.string()}, logFile());
-    m_apiPort = readPort(m_stateDir / "ports.json", "api");
-    m_inboundPort = readPort(m_stateDir / "ports.json", "inbound");
+    m_apiPort = readPort(m_stateDir / "ports.json", "api", *m_process);
+    m_inboundPort = readPort(m_stateDir / "ports.json", "inbound", *m_process);
     m_token = agent::readWholeFile(m_stateDir / "api-token");
     while (!m_token.empty() && m_token.back() == '\n') {
         m_token.pop_back();

@@ -63,6 +63,9 @@ class SpineMock {
 public:
     explicit SpineMock(std::filesystem::path stateDir, std::string extraConfig = "");
     void start();
+    /// Its listener is TLS (mock.tls.* in the extra configuration, see TlsHarness.hpp): the
+    /// harness's own calls then go over HTTPS with `adminIdentity`, and baseUrl() is https.
+    void useTls(Poco::Net::Context::Ptr adminIdentity) { m_adminTls = std::move(adminIdentity); }
     /// Starts again on the port it had, so agents configured with its URL keep reaching it.
     void restartOnSamePort();
     void kill9();
@@ -87,11 +90,13 @@ public:
 
 private:
     void launch(int port);
+    agent::ApiClient admin() const;
 
     std::filesystem::path m_stateDir;
     std::string m_extraConfig;
     std::unique_ptr<ChildProcess> m_process;
     int m_port = 0;
+    Poco::Net::Context::Ptr m_adminTls; // null: plain HTTP
 };
 
 /// The practice a test agent acts for.
@@ -113,6 +118,9 @@ public:
     int apiPort() const { return m_apiPort; }
     int inboundPort() const { return m_inboundPort; }
     int pid() const { return m_process ? m_process->pid() : -1; }
+    /// Whether the process is alive (false once it has exited, been killed or was never started).
+    bool running() const { return m_process && m_process->running(); }
+    /// https://localhost:PORT/inbound when the configuration gives inbound.certFile.
     std::string inboundUrl() const;
     const std::filesystem::path& stateDir() const { return m_stateDir; }
     const std::filesystem::path& configFile() const { return m_configFile; }

@@ -1,9 +1,11 @@
 #include "Commands.hpp"
 
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/store/AuditExport.hpp>
 #include <gp/agent/store/Store.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 namespace gp::agent::ctl {
@@ -24,9 +26,10 @@ std::optional<int> auditList(const Context& ctx, const Args& args) {
         return fetched.exitCode;
     }
     forEachObject(fetched.object->getArray("rows"), [](const Object::Ptr& row) {
+        const std::string patient = textOf(row, "nhsNumber"); // "" when no patient is concerned
         std::cout << textOf(row, "seq") << "  " << textOf(row, "at") << "  " << textOf(row, "actor")
                   << "  " << textOf(row, "event") << "  " << textOf(row, "messageId") << "  "
-                  << textOf(row, "detail") << "\n";
+                  << (patient.empty() ? "-" : patient) << "  " << textOf(row, "detail") << "\n";
     });
     return kOk;
 }
@@ -50,6 +53,65 @@ std::optional<int> auditVerify(const Context& ctx, const Args& /*args*/) {
         return kOk;
     }
     std::cout << "audit trail BROKEN at row " << result.firstBrokenSeq.value_or(0) << ": "
+              << result.reason << " (" << result.rowsChecked << " rows checked)\n";
+    return kFailed;
+}
+
+// audit export FILE: reads the database file (no running agent needed), like audit verify.
+std::optional<int> auditExport(const Context& ctx, const Args& args) {
+    if (args.size() != 1) {
+        return std::nullopt;
+    }
+    const auto file = ctx.settings.stateDir / "gp-agent.db";
+    if (!std::filesystem::exists(file)) {
+        std::cerr << "no database at " << file.string() << "\n";
+        return kUsage;
+    }
+    SystemClock clock;
+    auto store = openSqliteStoreReadOnly(file, clock);
+    const auto check = store->verifyAudit();
+    // The export holds NHS numbers: owner-only, like the database it comes from.
+    const std::filesystem::path target = args[0];
+    const std::string temporary = target.string() + ".tmp";
+    AuditExportSummary summary;
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            std::cerr << "cannot write " << temporary << "\n";
+            return kFailed;
+        }
+        std::filesystem::permissions(temporary, std::filesystem::perms::owner_read |
+                                                    std::filesystem::perms::owner_write);
+        summary = writeAuditExport(*store, out, clock.now());
+    }
+    std::filesystem::rename(temporary, target);
+    std::cout << "exported " << summary.rows << " audit rows to " << target.string()
+              << "\nchain head: row " << summary.lastSeq << ", hash " << summary.lastHash << "\n";
+    if (!check.intact) {
+        std::cout << "WARNING: the trail in the database is BROKEN at row "
+                  << check.firstBrokenSeq.value_or(0) << ": " << check.reason << "\n";
+        return kFailed;
+    }
+    return kOk;
+}
+
+// audit verify-export FILE: needs only the file, so it runs on any machine with gp-agentctl.
+std::optional<int> auditVerifyExport(const Context& /*ctx*/, const Args& args) {
+    if (args.size() != 1) {
+        return std::nullopt;
+    }
+    std::ifstream in(args[0], std::ios::binary);
+    if (!in) {
+        std::cerr << "cannot read " << args[0] << "\n";
+        return kUsage;
+    }
+    const auto result = verifyAuditExport(in);
+    if (result.intact) {
+        std::cout << "audit export intact: " << result.rowsChecked << " rows verified\n"
+                  << "chain head: row " << result.lastSeq << ", hash " << result.lastHash << "\n";
+        return kOk;
+    }
+    std::cout << "audit export BROKEN at row " << result.firstBrokenSeq.value_or(0) << ": "
               << result.reason << " (" << result.rowsChecked << " rows checked)\n";
     return kFailed;
 }

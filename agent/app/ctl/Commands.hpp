@@ -17,6 +17,16 @@ std::optional<int> status(const Context& ctx, const Args& args);
 // AuditCommands.cpp
 std::optional<int> auditList(const Context& ctx, const Args& args);
 std::optional<int> auditVerify(const Context& ctx, const Args& args);
+std::optional<int> auditExport(const Context& ctx, const Args& args);
+std::optional<int> auditVerifyExport(const Context& ctx, const Args& args);
+
+// TokenCommands.cpp
+std::optional<int> tokenAdd(const Context& ctx, const Args& args);
+std::optional<int> tokenList(const Context& ctx, const Args& args);
+std::optional<int> tokenRevoke(const Context& ctx, const Args& args);
+
+// BackupCommands.cpp
+std::optional<int> backup(const Context& ctx, const Args& args);
 
 // Gp2gpCommands.cpp
 std::optional<int> gp2gpRequest(const Context& ctx, const Args& args);

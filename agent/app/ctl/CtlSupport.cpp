@@ -7,6 +7,10 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -47,6 +51,19 @@ std::optional<AgentSettings> loadConfig(const std::string& path) {
     }
 }
 
+// Who ran gp-agentctl: under sudo the user who called sudo, otherwise the real user.
+std::string operatorName() {
+    if (::getuid() == 0) {
+        if (const char* sudoUser = std::getenv("SUDO_USER"); sudoUser != nullptr && *sudoUser) {
+            return sudoUser;
+        }
+    }
+    if (const passwd* entry = ::getpwuid(::getuid()); entry != nullptr && entry->pw_name) {
+        return entry->pw_name;
+    }
+    return "uid" + std::to_string(::getuid());
+}
+
 ApiClient clientFor(const AgentSettings& settings) {
     int port = settings.apiPort;
     if (port == 0) {
@@ -60,7 +77,9 @@ ApiClient clientFor(const AgentSettings& settings) {
            (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
         token.pop_back();
     }
-    return ApiClient(host, port, token);
+    ApiClient client(host, port, token);
+    client.setOperator(operatorName());
+    return client;
 }
 
 Object::Ptr parseObject(const std::string& text) {

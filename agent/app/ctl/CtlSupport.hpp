@@ -36,6 +36,9 @@ using Handler = std::optional<int> (*)(const Context&, const Args&);
 // Prints why and returns nothing when the file cannot be read or holds bad settings.
 std::optional<AgentSettings> loadConfig(const std::string& path);
 
+// The Unix user running gp-agentctl (SUDO_USER under sudo), sent as X-Gp-Operator.
+std::string operatorName();
+
 ApiClient clientFor(const AgentSettings& settings);
 
 Object::Ptr parseObject(const std::string& text);

@@ -63,7 +63,7 @@ void EpsRoutes::cancel(Poco::Net::HTTPServerRequest& request,
     if (!body) {
         return;
     }
-    const CancellationResult result = m_cancellations->cancel(*body, "api");
+    const CancellationResult result = m_cancellations->cancel(*body, m_caller.actor());
     switch (result.kind) {
     case CancellationResult::Kind::Invalid:
         logger().information("EPS cancellation refused: %z field error(s)", result.errors.size());
@@ -71,11 +71,7 @@ void EpsRoutes::cancel(Poco::Net::HTTPServerRequest& request,
         return;
     case CancellationResult::Kind::NotStored:
         logger().error("EPS cancellation not stored: %s", result.errors.front().describe());
-        sendErrors(response,
-                   result.errors.front().message.find("SQLITE_FULL") != std::string::npos
-                       ? HTTPResponse::HTTP_INSUFFICIENT_STORAGE
-                       : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                   {failure("store", "not stored: " + result.errors.front().describe())});
+        sendNotStored(response, result.errors.front());
         return;
     case CancellationResult::Kind::Accepted:
         break;

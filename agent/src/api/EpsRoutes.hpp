@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Caller.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -23,9 +25,9 @@ namespace api {
 class EpsRoutes {
 public:
     EpsRoutes(EpsCancellations* cancellations, Store& store, std::size_t maxBodyBytes,
-              std::function<void()> workArrived)
+              std::function<void()> workArrived, Caller caller)
         : m_cancellations(cancellations), m_store(store), m_maxBodyBytes(maxBodyBytes),
-          m_workArrived(std::move(workArrived)) {}
+          m_workArrived(std::move(workArrived)), m_caller(std::move(caller)) {}
 
     /// True when the path is one of these routes (and the request was answered).
     bool handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -39,6 +41,7 @@ private:
     Store& m_store;
     std::size_t m_maxBodyBytes;
     std::function<void()> m_workArrived;
+    Caller m_caller; // named in the audit rows of what it asks for
 };
 
 } // namespace api

@@ -1,6 +1,7 @@
 #include "ErsRoutes.hpp"
 
 #include "HttpReplies.hpp"
+#include "RequestBodies.hpp"
 
 #include <gp/agent/TimeFormat.hpp>
 #include <gp/agent/ers/ErsService.hpp>
@@ -33,53 +34,11 @@ Poco::Logger& logger() {
     return Poco::Logger::get("gp-agent.api");
 }
 
-// Reads the body's fields into `input`; every field problem is collected so the caller hears
-// them all at once.
-std::vector<Error> readInput(const Object::Ptr& body, ErsReferralInput& input) {
-    std::vector<Error> errors;
-    auto text = [&](const std::string& name, bool required) -> std::optional<std::string> {
-        if (!body->has(name) || body->isNull(name)) {
-            if (required) {
-                errors.push_back(failure(name, "is required"));
-            }
-            return std::nullopt;
-        }
-        const auto value = body->get(name);
-        if (!value.isString()) {
-            errors.push_back(failure(name, "must be a string"));
-            return std::nullopt;
-        }
-        return value.extract<std::string>();
-    };
-    if (auto nhs = text("nhsNumber", true)) {
-        input.nhsNumber = *nhs;
-    }
-    if (!body->has("serviceIds") || body->isNull("serviceIds")) {
-        errors.push_back(failure("serviceIds", "is required"));
-    } else if (const auto ids = body->getArray("serviceIds"); !ids) {
-        errors.push_back(failure("serviceIds", "must be an array of service ids"));
-    } else {
-        for (std::size_t i = 0; i < ids->size(); ++i) {
-            const auto value = ids->get(static_cast<unsigned>(i));
-            if (!value.isString()) {
-                errors.push_back(
-                    failure("serviceIds[" + std::to_string(i) + "]", "must be a string of digits"));
-                continue;
-            }
-            input.serviceIds.push_back(value.extract<std::string>());
-        }
-    }
-    if (auto letter = text("letterFile", false)) {
-        input.letterFile = *letter;
-    }
-    if (auto type = text("letterContentType", false)) {
-        input.letterContentType = *type;
-    }
-    return errors;
-}
-
 HTTPResponse::HTTPStatus statusFor(const Error& error) {
-    if (error.where == "ers" || error.where == "store") {
+    if (error.where == "store") {
+        return notStoredStatus(error);
+    }
+    if (error.where == "ers") {
         return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
     }
     if (error.where == "requestId") {
@@ -219,14 +178,14 @@ void ErsRoutes::refer(HTTPServerRequest& request, HTTPServerResponse& response) 
         return;
     }
     ErsReferralInput input;
-    if (auto errors = readInput(body, input); !errors.empty()) {
+    if (auto errors = readErsReferralInput(body, input); !errors.empty()) {
         return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, errors);
     }
     if (m_service == nullptr) {
         return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                           {failure("ers", "e-RS is not running in this agent")});
     }
-    auto accepted = m_service->refer(input, "api");
+    auto accepted = m_service->refer(input, m_caller.actor());
     if (!accepted) {
         logger().information("e-RS request refused: %s", accepted.error().where);
         return sendErrors(response, statusFor(accepted.error()), {accepted.error()});
@@ -306,7 +265,7 @@ void ErsRoutes::cancel(const std::string& requestId, HTTPServerRequest& request,
         return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                           {failure("ers", "e-RS is not running in this agent")});
     }
-    auto accepted = m_service->cancel(requestId, reason, "api");
+    auto accepted = m_service->cancel(requestId, reason, m_caller.actor());
     if (!accepted) {
         logger().information("e-RS cancel of %s refused: %s", requestId, accepted.error().where);
         return sendErrors(response, statusFor(accepted.error()), {accepted.error()});

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Caller.hpp"
+
 #include <cstddef>
 #include <string>
 
@@ -20,8 +22,9 @@ namespace api {
 /// store, POST says 503.
 class ErsRoutes {
 public:
-    ErsRoutes(ErsService* service, Store& store, std::size_t maxBodyBytes)
-        : m_service(service), m_store(store), m_maxBodyBytes(maxBodyBytes) {}
+    ErsRoutes(ErsService* service, Store& store, std::size_t maxBodyBytes, Caller caller)
+        : m_service(service), m_store(store), m_maxBodyBytes(maxBodyBytes),
+          m_caller(std::move(caller)) {}
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
@@ -35,6 +38,7 @@ private:
     ErsService* m_service;
     Store& m_store;
     std::size_t m_maxBodyBytes;
+    Caller m_caller; // named in the audit rows of what it asks for
 };
 
 } // namespace api

@@ -102,7 +102,10 @@ std::optional<std::string> textField(const Object::Ptr& object, const std::strin
 }
 
 HTTPResponse::HTTPStatus statusFor(const Error& error) {
-    if (error.where == "sds" || error.where == "store") {
+    if (error.where == "store") {
+        return notStoredStatus(error);
+    }
+    if (error.where == "sds") {
         return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
     }
     if (error.where == "conversationId") {
@@ -171,7 +174,7 @@ void Gp2gpRoutes::requestRecord(HTTPServerRequest& request, HTTPServerResponse& 
     if (!errors.empty()) {
         return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, errors);
     }
-    auto requested = m_service->requestRecord(*nhsNumber, *fromOds, "api");
+    auto requested = m_service->requestRecord(*nhsNumber, *fromOds, m_caller.actor());
     if (!requested) {
         const Error& error = requested.error();
         logger().information("GP2GP request refused: " + error.where);
@@ -271,7 +274,7 @@ void Gp2gpRoutes::acknowledge(const std::string& conversationId, HTTPServerReque
         }
         reasonCode = *code;
     }
-    auto done = m_service->acknowledge(conversationId, accepted, reasonCode, "api");
+    auto done = m_service->acknowledge(conversationId, accepted, reasonCode, m_caller.actor());
     if (!done) {
         return sendErrors(response, statusFor(done.error()), {done.error()});
     }

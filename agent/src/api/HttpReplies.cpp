@@ -1,10 +1,11 @@
 #include "HttpReplies.hpp"
 
 #include "JsonViews.hpp"
+#include "RequestBodies.hpp"
 
 #include <gp/agent/TimeFormat.hpp>
+#include <gp/agent/store/Store.hpp>
 
-#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
@@ -43,6 +44,23 @@ void methodNotAllowed(Poco::Net::HTTPServerResponse& response, const std::string
     sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "use " + allowed);
 }
 
+HTTPResponse::HTTPStatus notStoredStatus(const Error& error) {
+    return storageFaultOf(error) == StorageFault::Full ? HTTPResponse::HTTP_INSUFFICIENT_STORAGE
+                                                       : HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+}
+
+void sendNotStored(Poco::Net::HTTPServerResponse& response, const Error& error) {
+    std::string reason = "not stored: ";
+    if (const auto fault = storageFaultOf(error)) {
+        reason += *fault == StorageFault::Full ? "the agent's store is out of disk space"
+                                               : "the agent's store cannot write to its disk";
+        reason += "; try again later (" + error.describe() + ")";
+    } else {
+        reason += error.describe();
+    }
+    sendErrors(response, notStoredStatus(error), {failure("store", reason)});
+}
+
 std::optional<std::string> readBody(Poco::Net::HTTPServerRequest& request,
                                     Poco::Net::HTTPServerResponse& response, std::size_t maxBytes) {
     const auto tooLarge = [&] {
@@ -75,14 +93,8 @@ Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request,
     if (!body) {
         return nullptr;
     }
-    try {
-        Poco::JSON::Parser parser;
-        auto object = parser.parse(body->empty() ? "{}" : *body).extract<Poco::JSON::Object::Ptr>();
-        if (object) {
-            return object;
-        }
-    } catch (const std::exception&) {
-        // Answered below: whatever the parser disliked, the caller needs the same 400.
+    if (auto object = parseJsonObject(*body)) {
+        return object;
     }
     sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST,
                {failure("body", "must be a JSON object")});

@@ -34,6 +34,12 @@ void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse:
 
 void methodNotAllowed(Poco::Net::HTTPServerResponse& response, const std::string& allowed);
 
+/// The one answer to work the store could not keep (nothing of it was stored): 507 when its disk
+/// is full, 503 when the disk failed or the store was otherwise unable (locked, read-only); the
+/// body names the store and says why: {"errors": [{"field": "store", "message": ...}]}.
+Poco::Net::HTTPResponse::HTTPStatus notStoredStatus(const Error& error);
+void sendNotStored(Poco::Net::HTTPServerResponse& response, const Error& error);
+
 /// The whole body, or nothing after answering 413 when it is larger than `maxBytes`.
 std::optional<std::string> readBody(Poco::Net::HTTPServerRequest& request,
                                     Poco::Net::HTTPServerResponse& response, std::size_t maxBytes);

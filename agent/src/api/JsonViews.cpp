@@ -1,5 +1,7 @@
 #include "JsonViews.hpp"
 
+#include "../gp2gp/TransferStates.hpp"
+#include "FailureReasons.hpp"
 #include "HttpReplies.hpp"
 
 #include <gp/agent/TimeFormat.hpp>
@@ -23,12 +25,41 @@ Object::Ptr auditRowView(const AuditRow& row) {
     out->set("event", row.event);
     out->set("messageId", row.messageId);
     out->set("detail", row.detail);
+    // null for rows older than the column; "" when the row concerns no patient.
+    out->set("nhsNumber",
+             row.nhsNumber ? Poco::Dynamic::Var(*row.nhsNumber) : Poco::Dynamic::Var());
     out->set("prevHash", row.prevHash);
     out->set("hash", row.hash);
     return out;
 }
 
+Poco::Dynamic::Var errorView(const std::optional<MessageError>& error) {
+    if (!error) {
+        return Poco::Dynamic::Var();
+    }
+    Object::Ptr out = new Object;
+    out->set("code", error->code);
+    out->set("text", error->text);
+    return out;
+}
+
 } // namespace
+
+Object::Ptr messageSummaryView(const MessageRecord& message) {
+    Object::Ptr out = new Object;
+    out->set("messageId", message.messageId);
+    out->set("interaction", message.interaction);
+    out->set("service", message.service);
+    out->set("businessId", message.businessId);
+    out->set("state", std::string(toString(message.state)));
+    out->set("attempts", message.attempts);
+    out->set("createdAt", formatIsoTime(message.createdAt));
+    out->set("updatedAt", formatIsoTime(message.updatedAt));
+    out->set("lastError", errorView(message.lastError));
+    out->set("reason", plainReason(message));
+    out->set("acknowledged", message.acknowledgedAt.has_value());
+    return out;
+}
 
 Object::Ptr messageView(const MessageRecord& message, const std::vector<AuditRow>& history) {
     Object::Ptr out = new Object;
@@ -63,6 +94,8 @@ Object::Ptr messageView(const MessageRecord& message, const std::vector<AuditRow
         transitions->add(entry);
     }
     out->set("history", transitions);
+    out->set("reason", plainReason(message));
+    out->set("acknowledged", message.acknowledgedAt.has_value());
     return out;
 }
 
@@ -89,6 +122,33 @@ Object::Ptr statusView(const StatusSummary& status, TimePoint now) {
     } else {
         out->set("lastTransportError", Poco::Dynamic::Var());
     }
+    // "ok", or why the store cannot keep new work just now (full disk, failing disk).
+    Object::Ptr storage = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    if (status.storageProblem) {
+        storage->set("state", std::string(toString(status.storageProblem->fault)));
+        storage->set("detail", status.storageProblem->detail);
+        storage->set("since", formatIsoTime(status.storageProblem->since));
+    } else {
+        storage->set("state", "ok");
+    }
+    out->set("storage", storage);
+    out->set("lastSentAt", optionalTime(status.lastSentAt));
+    out->set("needsAttention", static_cast<Poco::Int64>(status.needsAttention));
+    out->set("paused", status.paused);
+    // In progress: not yet ended (closed, failed) nor complete (imported, final ack queued).
+    std::int64_t inProgress = 0;
+    std::int64_t failed = 0;
+    for (const auto& [state, count] : status.transferStates) {
+        if (state == gp2gp::kFailed) {
+            failed += count;
+        } else if (!gp2gp::isFinalState(state) && state != gp2gp::kComplete) {
+            inProgress += count;
+        }
+    }
+    Object::Ptr transfers = new Object;
+    transfers->set("inProgress", static_cast<Poco::Int64>(inProgress));
+    transfers->set("failed", static_cast<Poco::Int64>(failed));
+    out->set("gp2gp", transfers);
     return out;
 }
 

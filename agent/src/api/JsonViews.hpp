@@ -14,6 +14,8 @@ namespace gp::agent::api {
 Poco::JSON::Object::Ptr messageView(const MessageRecord& message,
                                     const std::vector<AuditRow>& history);
 Poco::JSON::Object::Ptr statusView(const StatusSummary& status, TimePoint now);
+/// One line of GET /v1/messages: what the status page's tables show.
+Poco::JSON::Object::Ptr messageSummaryView(const MessageRecord& message);
 Poco::JSON::Object::Ptr auditView(const std::vector<AuditRow>& rows);
 Poco::JSON::Object::Ptr errorsView(const std::vector<Error>& errors);
 Poco::JSON::Object::Ptr singleErrorView(const std::string& message);

@@ -1,9 +1,15 @@
+#include "../transport/TlsServerContext.hpp"
+#include "Authorisation.hpp"
 #include "EpsRoutes.hpp"
 #include "ErsRoutes.hpp"
 #include "Gp2gpRoutes.hpp"
 #include "HttpReplies.hpp"
 #include "JsonViews.hpp"
+#include "OperationsRoutes.hpp"
+#include "RequestGate.hpp"
+#include "StatusPage.hpp"
 
+#include <gp/agent/api/ApiTokens.hpp>
 #include <gp/agent/api/LocalApi.hpp>
 
 #include <Poco/JSON/Array.h>
@@ -33,27 +39,15 @@ Poco::Logger& logger() {
     return Poco::Logger::get("gp-agent.api");
 }
 
-// Compares without an early exit, so the time taken says nothing about how much of a guess
-// was right.
-bool sameToken(const std::string& given, const std::string& expected) {
-    if (given.size() != expected.size()) {
-        return false;
-    }
-    unsigned char difference = 0;
-    for (std::size_t i = 0; i < given.size(); ++i) {
-        difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
-    }
-    return difference == 0;
-}
-
 using api::methodNotAllowed;
 using api::sendError;
 using api::sendJson;
 
 class ApiRequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
-    ApiRequestHandler(LocalApi::Dependencies& deps, const LocalApiSettings& settings)
-        : m_deps(deps), m_settings(settings) {}
+    ApiRequestHandler(LocalApi::Dependencies& deps, const LocalApiSettings& settings,
+                      api::TokenRegistry& tokens)
+        : m_deps(deps), m_settings(settings), m_tokens(tokens) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         // Poco writes a response's header and body separately; without TCP_NODELAY the body
@@ -80,32 +74,48 @@ private:
         const std::string path = uri.getPath();
         const std::string& method = request.getMethod();
 
-        if (path == "/healthz" && method == "GET") {
-            sendJson(response, HTTPResponse::HTTP_OK, R"({"status":"ok"})");
+        if (!api::withinLimits(request, response, m_settings.maxBodyBytes)) {
             return;
         }
-        if (!authorised(request)) {
-            response.set("WWW-Authenticate", "Bearer");
-            sendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
-                      "missing or wrong bearer token; send Authorization: Bearer <token> with "
-                      "the token from the agent's api.tokenFile");
+        // The only requests answered without a token (api::isPublic); nothing here reads the
+        // store.
+        if (api::isPublic(method, path)) {
+            if (path == "/healthz") {
+                sendJson(response, HTTPResponse::HTTP_OK, R"({"status":"ok"})");
+                return;
+            }
+            if (api::serveStatusPage(method, path, response)) {
+                return;
+            }
+            sendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such resource: " + path);
             return;
         }
+        // From here on every request has a caller whose scope allows it (api::requiredScope),
+        // and every audit row written for it names that caller.
+        const auto admitted = api::admit(request, response, m_tokens);
+        if (!admitted) {
+            return;
+        }
+        const api::Caller& caller = *admitted;
         if (path == "/v1/eps/prescriptions") {
             if (method != "POST") {
                 return methodNotAllowed(response, "POST");
             }
-            return submitPrescription(request, response);
+            return submitPrescription(request, response, caller);
         }
         if (path.rfind("/v1/eps/", 0) == 0 &&
             api::EpsRoutes(m_deps.epsCancellations, m_deps.store, m_settings.maxBodyBytes,
-                           m_deps.workArrived)
+                           m_deps.workArrived, caller)
                 .handle(request, response)) {
             return;
         }
         if (path.rfind("/v1/ers/", 0) == 0) {
-            return api::ErsRoutes(m_deps.ers, m_deps.store, m_settings.maxBodyBytes)
+            return api::ErsRoutes(m_deps.ers, m_deps.store, m_settings.maxBodyBytes, caller)
                 .handle(request, response);
+        }
+        if (api::OperationsRoutes::handles(path)) {
+            return api::OperationsRoutes(m_deps.store, m_settings.maxBodyBytes, m_deps.workArrived)
+                .handle(request, response, caller);
         }
         const std::string messagesPrefix = "/v1/messages/";
         if (path.rfind(messagesPrefix, 0) == 0 && path.size() > messagesPrefix.size()) {
@@ -115,7 +125,7 @@ private:
             return showMessage(path.substr(messagesPrefix.size()), response);
         }
         if (path.rfind("/v1/gp2gp/", 0) == 0) {
-            return api::Gp2gpRoutes(m_deps.gp2gp, m_deps.store, m_settings.maxBodyBytes)
+            return api::Gp2gpRoutes(m_deps.gp2gp, m_deps.store, m_settings.maxBodyBytes, caller)
                 .handle(request, response);
         }
         if (path == "/v1/status") {
@@ -133,21 +143,13 @@ private:
         sendError(response, HTTPResponse::HTTP_NOT_FOUND, "no such resource: " + path);
     }
 
-    bool authorised(const HTTPServerRequest& request) const {
-        const std::string header = request.get("Authorization", "");
-        const std::string scheme = "Bearer ";
-        if (header.rfind(scheme, 0) != 0) {
-            return false;
-        }
-        return sameToken(header.substr(scheme.size()), m_settings.token);
-    }
-
-    void submitPrescription(HTTPServerRequest& request, HTTPServerResponse& response) {
+    void submitPrescription(HTTPServerRequest& request, HTTPServerResponse& response,
+                            const api::Caller& caller) {
         auto body = api::readBody(request, response, m_settings.maxBodyBytes);
         if (!body) {
             return;
         }
-        auto result = m_deps.eps.submit(*body, "api");
+        auto result = m_deps.eps.submit(*body, caller.actor());
         switch (result.kind) {
         case SubmissionResult::Kind::Invalid:
             logger().information("EPS submission refused: %z field error(s)", result.errors.size());
@@ -156,13 +158,7 @@ private:
             return;
         case SubmissionResult::Kind::NotStored:
             logger().error("EPS submission not stored: %s", result.errors.front().describe());
-            // A full disk is the one storage failure the caller can do something about.
-            sendJson(response,
-                     result.errors.front().message.find("SQLITE_FULL") != std::string::npos
-                         ? HTTPResponse::HTTP_INSUFFICIENT_STORAGE
-                         : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                     api::toJson(api::errorsView(
-                         {failure("store", "not stored: " + result.errors.front().describe())})));
+            api::sendNotStored(response, result.errors.front());
             return;
         case SubmissionResult::Kind::Accepted:
             break;
@@ -205,6 +201,7 @@ private:
     void listAudit(const Poco::URI& uri, HTTPServerResponse& response) {
         Poco::Int64 after = 0;
         int limit = 100;
+        int latest = 0;
         for (const auto& [name, value] : uri.getQueryParameters()) {
             if (name == "after" && (!Poco::NumberParser::tryParse64(value, after) || after < 0)) {
                 sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
@@ -219,47 +216,69 @@ private:
                              {failure("limit", "must be a whole number from 1 to 10000")})));
                 return;
             }
+            if (name == "latest" &&
+                (!Poco::NumberParser::tryParse(value, latest) || latest < 1 || latest > 10000)) {
+                sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
+                         api::toJson(api::errorsView(
+                             {failure("latest", "must be a whole number from 1 to 10000")})));
+                return;
+            }
         }
+        // latest=N: the newest N rows (the status page), oldest first like every page.
         sendJson(response, HTTPResponse::HTTP_OK,
-                 api::toJson(api::auditView(m_deps.store.auditAfter(after, limit))));
+                 api::toJson(api::auditView(latest > 0 ? m_deps.store.latestAudit(latest)
+                                                       : m_deps.store.auditAfter(after, limit))));
     }
 
     LocalApi::Dependencies& m_deps;
     const LocalApiSettings& m_settings;
+    api::TokenRegistry& m_tokens;
 };
 
 class ApiHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    ApiHandlerFactory(LocalApi::Dependencies& deps, const LocalApiSettings& settings)
-        : m_deps(deps), m_settings(settings) {}
+    ApiHandlerFactory(LocalApi::Dependencies& deps, const LocalApiSettings& settings,
+                      api::TokenRegistry& tokens)
+        : m_deps(deps), m_settings(settings), m_tokens(tokens) {}
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new ApiRequestHandler(m_deps, m_settings);
+        return new ApiRequestHandler(m_deps, m_settings, m_tokens);
     }
 
 private:
     LocalApi::Dependencies& m_deps;
     const LocalApiSettings& m_settings;
+    api::TokenRegistry& m_tokens;
 };
 
 } // namespace
 
+// Which named tokens may act is itself audited: the tokens the agent starts with, and every
+// token added, revoked or replaced while it runs.
 LocalApi::LocalApi(Dependencies dependencies, LocalApiSettings settings)
-    : m_deps(std::move(dependencies)), m_settings(std::move(settings)) {}
+    : m_deps(std::move(dependencies)), m_settings(std::move(settings)),
+      m_tokens(std::make_unique<api::TokenRegistry>(
+          m_settings.token, m_settings.tokensFile,
+          [&store = m_deps.store](const std::string& event, const std::string& detail) {
+              if (auto recorded = store.recordAuditEvent({"tokens-file", event, "", detail});
+                  !recorded) {
+                  logger().error("could not audit %s: %s", event, recorded.error().describe());
+              }
+          })) {}
 
 LocalApi::~LocalApi() {
     stop();
 }
 
 void LocalApi::start() {
-    Poco::Net::ServerSocket socket(
-        Poco::Net::SocketAddress(m_settings.bind, static_cast<Poco::UInt16>(m_settings.port)));
+    Poco::Net::ServerSocket socket = listenOn(m_settings.bind, m_settings.port, m_settings.tls);
     m_port = socket.address().port();
+    m_tokens->refresh();
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(m_settings.threads);
     params->setKeepAlive(true);
-    m_server = std::make_unique<Poco::Net::HTTPServer>(new ApiHandlerFactory(m_deps, m_settings),
-                                                       socket, params);
+    m_server = std::make_unique<Poco::Net::HTTPServer>(
+        new ApiHandlerFactory(m_deps, m_settings, *m_tokens), socket, params);
     m_server->start();
 }
 

@@ -28,14 +28,32 @@ const std::vector<KeyDeclaration> kKeys = {
     {"api.port", Type::Port, "7670", false, "Port of the local API; 0 picks a free port."},
     {"api.tokenFile", Type::Path, "", false,
      "File holding the API bearer token; default <stateDir>/api-token, created with a random "
-     "token (mode 0600) when missing."},
+     "token (mode 0600) when missing. Its token is named local-admin and has full scope."},
+    {"api.tokensFile", Type::Path, "", false,
+     "File of named API tokens (one per workstation, each with a scope), kept as SHA-256 hashes; "
+     "default <stateDir>/api-tokens, created empty (mode 0600) when missing. Managed with "
+     "gp-agentctl token add/list/revoke; re-read when it changes."},
     {"api.maxBodyBytes", Type::Integer, "1048576", false,
      "Largest request body the local API accepts."},
+    {"api.certFile", Type::Path, "", false,
+     "Server certificate (PEM, then its issuers) for HTTPS on the local API; needed when "
+     "api.bind is not a loopback address. Callers still authenticate with the token."},
+    {"api.keyFile", Type::Path, "", false, "Private key of api.certFile (PEM, unencrypted)."},
     {"inbound.bind", Type::String, "0.0.0.0", false,
      "Address the inbound MHS endpoint listens on."},
     {"inbound.port", Type::Port, "7671", false, "Port of the inbound MHS endpoint; 0 picks one."},
     {"inbound.maxBodyBytes", Type::Integer, "33554432", false,
      "Largest message the inbound endpoint accepts; bodies are streamed to files."},
+    {"inbound.certFile", Type::Path, "", false,
+     "Server certificate (PEM, then its issuers) of the inbound endpoint; required unless "
+     "test.allowPlainHttp."},
+    {"inbound.keyFile", Type::Path, "", false, "Private key of inbound.certFile (PEM, unencrypted)."},
+    {"inbound.clientCaFile", Type::Path, "", false,
+     "CA certificates (PEM) a sender's client certificate must chain to; default tls.caFile. A "
+     "sender without a valid client certificate is refused during the handshake."},
+    {"inbound.clientNames", Type::String, "", false,
+     "Comma-separated host names; the sender's client certificate must name one of them "
+     "(subjectAltName DNS, or CN). Empty: any certificate from inbound.clientCaFile."},
     {"sds.url", Type::Url, "http://127.0.0.1:7680/spine-directory", false,
      "Base URL of the Spine Directory Service route lookup (or spine-mock's imitation)."},
     {"sds.cacheTtl", Type::Duration, "PT15M", false, "How long a route lookup answer is reused."},
@@ -73,6 +91,10 @@ const std::vector<KeyDeclaration> kKeys = {
     {"http.connectTimeout", Type::Duration, "PT5S", false, "TCP and TLS connect timeout."},
     {"http.timeout", Type::Duration, "PT30S", false, "Whole-request timeout for one attempt."},
     {"dispatch.threads", Type::Integer, "2", false, "Sending threads (1 to 64)."},
+    {"dispatch.lease", Type::Duration, "PT2M", false,
+     "How long a claimed message stays with the thread sending it. A message whose outcome "
+     "could not be recorded (full disk) is sent again once it has passed; longer than "
+     "http.timeout."},
     {"retry.baseDelay", Type::Duration, "PT1S", false,
      "Shortest wait before a retry; the backoff doubles from here."},
     {"retry.maxDelay", Type::Duration, "PT1M", false, "Longest backoff between two attempts."},
@@ -92,6 +114,9 @@ const std::vector<KeyDeclaration> kKeys = {
      "How long one e-RS call may keep being retried (429, 503, timeouts) before it expires."},
     {"log.level", Type::String, "information", false,
      "error, warning, notice, information, debug or trace."},
+    {"test.allowPlainHttp", Type::Boolean, "false", false,
+     "Test set-ups only: allow http:// Spine, SDS and e-RS URLs, a plain inbound endpoint and "
+     "tls.verifyPeer=false, each logged as a WARNING at start-up. Never in a practice."},
 };
 
 std::string typeName(Type type) {
@@ -228,6 +253,22 @@ bool isForeignKey(const std::string& key) {
     return foreignRoots.count(key.substr(0, key.find('.'))) > 0;
 }
 
+std::vector<std::string> splitNames(const std::string& text) {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        std::string name = text.substr(start, comma - start);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        if (!name.empty()) {
+            names.push_back(std::move(name));
+        }
+        start = comma + 1;
+    }
+    return names;
+}
+
 } // namespace
 
 const std::vector<KeyDeclaration>& declaredKeys() {
@@ -333,13 +374,29 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     s.apiPort = static_cast<int>(number);
     GP_TAKE(text, reader.raw("api.tokenFile"));
     s.apiTokenFile = text.empty() ? s.stateDir / "api-token" : std::filesystem::path(text);
+    GP_TAKE(text, reader.raw("api.tokensFile"));
+    s.apiTokensFile = text.empty() ? s.stateDir / "api-tokens" : std::filesystem::path(text);
     GP_TAKE(number, reader.integer("api.maxBodyBytes", 1024, 64 * 1024 * 1024));
     s.apiMaxBodyBytes = static_cast<std::size_t>(number);
+    s.apiTls.keyPrefix = "api";
+    GP_TAKE(text, reader.raw("api.certFile"));
+    s.apiTls.certFile = text;
+    GP_TAKE(text, reader.raw("api.keyFile"));
+    s.apiTls.keyFile = text;
     GP_TAKE(s.inboundBind, reader.raw("inbound.bind"));
     GP_TAKE(number, reader.integer("inbound.port", 0, 65535));
     s.inboundPort = static_cast<int>(number);
     GP_TAKE(number, reader.integer("inbound.maxBodyBytes", 1024, 1LL << 32));
     s.inboundMaxBodyBytes = static_cast<std::size_t>(number);
+    s.inboundTls.keyPrefix = "inbound";
+    GP_TAKE(text, reader.raw("inbound.certFile"));
+    s.inboundTls.certFile = text;
+    GP_TAKE(text, reader.raw("inbound.keyFile"));
+    s.inboundTls.keyFile = text;
+    GP_TAKE(text, reader.raw("inbound.clientCaFile"));
+    s.inboundTls.clientCaFile = text;
+    GP_TAKE(text, reader.raw("inbound.clientNames"));
+    s.inboundTls.clientNames = splitNames(text);
     GP_TAKE(s.sdsUrl, reader.url("sds.url"));
     GP_TAKE(s.sdsCacheTtl, reader.duration("sds.cacheTtl"));
     GP_TAKE(text, reader.raw("gp2gp.importDir"));
@@ -368,6 +425,9 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     GP_TAKE(s.transport.tls.certFile, reader.raw("tls.certFile"));
     GP_TAKE(s.transport.tls.keyFile, reader.raw("tls.keyFile"));
     GP_TAKE(s.transport.tls.keyPassword, reader.raw("tls.keyPassword"));
+    if (s.inboundTls.clientCaFile.empty()) {
+        s.inboundTls.clientCaFile = s.transport.tls.caFile; // the Spine's CA vouches both ways
+    }
     if (s.transport.tls.certFile.empty() != s.transport.tls.keyFile.empty()) {
         return failure(s.transport.tls.certFile.empty() ? "tls.certFile" : "tls.keyFile",
                        "tls.certFile and tls.keyFile must be set together");
@@ -376,6 +436,10 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     GP_TAKE(s.transport.totalTimeout, reader.duration("http.timeout"));
     GP_TAKE(number, reader.integer("dispatch.threads", 1, 64));
     s.dispatchThreads = static_cast<int>(number);
+    GP_TAKE(s.dispatchLease, reader.duration("dispatch.lease"));
+    if (s.dispatchLease <= s.transport.totalTimeout) {
+        return failure("dispatch.lease", "must be longer than http.timeout");
+    }
     GP_TAKE(s.retryBaseDelay, reader.duration("retry.baseDelay"));
     GP_TAKE(s.retryMaxDelay, reader.duration("retry.maxDelay"));
     if (s.retryMaxDelay < s.retryBaseDelay) {
@@ -405,7 +469,11 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
                                     "trace, not '" +
                                         s.logLevel + "'");
     }
+    GP_TAKE(s.allowPlainHttp, reader.boolean("test.allowPlainHttp"));
 #undef GP_TAKE
+    if (Status secure = checkTransportSecurity(s, loaded.warnings); !secure) {
+        return secure.error();
+    }
     return loaded;
 }
 

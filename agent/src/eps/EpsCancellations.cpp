@@ -177,7 +177,8 @@ CancellationResult EpsCancellations::cancel(std::string_view json, const std::st
     item.cancelReason = request.reasonCode;
     const AuditEvent event{actor, "accepted", messageId,
                            "EPS cancellation of prescription " + request.prescriptionId + " item " +
-                               request.lineItemId + ", reason " + request.reasonCode};
+                               request.lineItemId + ", reason " + request.reasonCode,
+                           request.nhsNumber};
     if (auto stored = m_store.recordCancellation(item, request.nhsNumber, outbound, event);
         !stored) {
         result.kind = CancellationResult::Kind::NotStored;

@@ -61,7 +61,8 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
 
     AuditEvent event{actor, "accepted", messageId,
                      "EPS prescription " + prescription.prescriptionId + ", " +
-                         std::to_string(prescription.items.size()) + " item(s)"};
+                         std::to_string(prescription.items.size()) + " item(s)",
+                     prescription.patient.nhsNumber};
     EpsPrescription record;
     record.prescriptionId = prescription.prescriptionId;
     record.prescriptionUuid = prescription.prescriptionUuid;

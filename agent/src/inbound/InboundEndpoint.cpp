@@ -1,5 +1,7 @@
 #include "InboundEndpoint.hpp"
 
+#include "../api/HttpReplies.hpp"
+#include "../transport/TlsServerContext.hpp"
 #include "MappedFile.hpp"
 #include "PersistDurations.hpp"
 #include "SpoolFile.hpp"
@@ -320,24 +322,31 @@ private:
                    " bytes\n");
     }
 
-    /// A failure of ours (disk, store): SOAP fault code 200, which the sender retries.
+    /// A failure of ours (disk, store): SOAP fault code 200, which the sender retries, under the
+    /// local API's status for work not stored (507 disk full, 503 otherwise), naming the store.
     void storageFailed(HTTPServerRequest& request, HTTPServerResponse& response, const Error& error,
                        const std::string& messageId) {
         logger().error("could not store message %s: %s", messageId.empty() ? "(unread)" : messageId,
                        error.describe());
         drain(request.stream(), kDrainLimit);
-        retryLater(response);
+        std::string why;
+        if (const auto fault = storageFaultOf(error)) {
+            why = *fault == StorageFault::Full ? "; the receiver's store is full"
+                                               : "; the receiver's store cannot write";
+        }
+        retryLater(response, api::notStoredStatus(error), why);
     }
 
-    void retryLater(HTTPServerResponse& response) {
+    void retryLater(HTTPServerResponse& response,
+                    HTTPResponse::HTTPStatus status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
+                    const std::string& why = "") {
         ebxml::SoapFaultSpec fault;
         ebxml::ErrorListItem item;
         item.errorCode = "200";
-        item.description = "System failure to process message - default";
+        item.description = "System failure to process message - default" + why;
         item.codeContext = "urn:nhs:names:error:tms";
         fault.errors.push_back(std::move(item));
-        answer(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, kXml,
-               ebxml::buildSoapFault(fault));
+        answer(response, status, kXml, ebxml::buildSoapFault(fault));
     }
 
     InboundEndpoint::Context& m_context;
@@ -379,8 +388,8 @@ void InboundEndpoint::start() {
             std::filesystem::remove(entry.path(), ignored);
         }
     }
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(
-        m_context->settings.bind, static_cast<Poco::UInt16>(m_context->settings.port)));
+    Poco::Net::ServerSocket socket =
+        listenOn(m_context->settings.bind, m_context->settings.port, m_context->settings.tls);
     m_port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(std::max(1, m_context->settings.maxThreads));

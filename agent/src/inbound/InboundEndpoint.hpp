@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/transport/ServerTls.hpp>
 
 #include <cstddef>
 #include <filesystem>
@@ -34,6 +35,7 @@ public:
         std::filesystem::path inboxDir; // <stateDir>/inbox; created if missing
         std::string localPartyKey;      // our eb:PartyId: the To party of everything we accept
         int maxThreads = 4;
+        ServerTlsSettings tls; // no certificate: plain HTTP (test set-ups only)
     };
 
     /// `onAdmitted` runs on a server thread after each new message is committed (not for

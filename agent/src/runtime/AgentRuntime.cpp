@@ -1,8 +1,10 @@
 #include "../inbound/InboundEndpoint.hpp"
 
 #include <gp/agent/AgentRuntime.hpp>
+#include <gp/agent/FilePermissions.hpp>
 #include <gp/agent/Files.hpp>
 #include <gp/agent/SystemRandom.hpp>
+#include <gp/agent/api/ApiTokens.hpp>
 #include <gp/agent/api/LocalApi.hpp>
 #include <gp/agent/dispatch/Dispatcher.hpp>
 #include <gp/agent/eps/EpsCancellations.hpp>
@@ -33,30 +35,27 @@ std::string trim(std::string text) {
     return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
 }
 
-std::string hexToken(messaging::ids::RandomSource& random) {
-    std::string token;
-    for (int i = 0; i < 4; ++i) {
-        char chunk[17];
-        std::snprintf(chunk, sizeof chunk, "%016llx",
-                      static_cast<unsigned long long>(random.nextU64()));
-        token += chunk;
-    }
-    return token;
-}
-
 } // namespace
 
 std::string loadOrCreateApiToken(const std::filesystem::path& file) {
     if (!std::filesystem::exists(file)) {
-        SystemRandom random;
-        writeFileAtomically(file, hexToken(random) + "\n", 0600);
+        writeFileAtomically(file, api::newSecretToken() + "\n", 0600);
         logger().notice("created API token file %s", file.string());
     }
+    requireOwnerOnlyFile(file, "api.tokenFile");
     auto token = trim(readWholeFile(file));
     if (token.empty()) {
         throw std::runtime_error("api.tokenFile " + file.string() + " is empty");
     }
     return token;
+}
+
+void createTokensFileIfMissing(const std::filesystem::path& file) {
+    if (!std::filesystem::exists(file)) {
+        writeFileAtomically(file, api::formatTokenFile({}), 0600);
+        logger().notice("created the named API tokens file %s (empty)", file.string());
+    }
+    requireOwnerOnlyFile(file, "api.tokensFile");
 }
 
 struct AgentRuntime::Parts {
@@ -84,12 +83,11 @@ AgentRuntime::~AgentRuntime() {
 
 void AgentRuntime::start() {
     auto& p = *m_parts;
-    std::filesystem::create_directories(m_settings.stateDir);
-    std::filesystem::permissions(m_settings.stateDir, std::filesystem::perms::owner_all |
-                                                          std::filesystem::perms::group_read |
-                                                          std::filesystem::perms::group_exec);
+    // Refuses state other users could read or change (docs/security.md); creates it private.
+    requirePrivateDirectory(m_settings.stateDir, "agent.stateDir");
     p.lock = std::make_unique<FileLock>(m_settings.stateDir / "agent.lock");
     const std::string token = loadOrCreateApiToken(m_settings.apiTokenFile);
+    createTokensFileIfMissing(m_settings.apiTokensFile);
 
     p.store = openSqliteStore(m_settings.stateDir / "gp-agent.db", p.clock);
     auto released = p.store->releaseAllLeases();
@@ -117,6 +115,7 @@ void AgentRuntime::start() {
     initialiseCurlGlobally();
     DispatcherSettings dispatch;
     dispatch.threads = m_settings.dispatchThreads;
+    dispatch.lease = m_settings.dispatchLease;
     dispatch.instanceId = messaging::ids::newUuid(p.random);
     const TransportSettings transport = m_settings.transport;
     p.dispatcher = std::make_unique<Dispatcher>(
@@ -155,9 +154,10 @@ void AgentRuntime::start() {
     apiDeps.gp2gp = gp2gp;
     apiDeps.epsCancellations = p.epsCancellations.get();
     apiDeps.ers = ers;
-    p.api = std::make_unique<LocalApi>(std::move(apiDeps),
-                                       LocalApiSettings{m_settings.apiBind, m_settings.apiPort,
-                                                        token, m_settings.apiMaxBodyBytes, 8});
+    p.api = std::make_unique<LocalApi>(
+        std::move(apiDeps),
+        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, m_settings.apiMaxBodyBytes,
+                         8, m_settings.apiTls, m_settings.apiTokensFile});
     p.api->start();
 
     InboundEndpoint::Settings inbound;
@@ -166,6 +166,7 @@ void AgentRuntime::start() {
     inbound.maxBodyBytes = m_settings.inboundMaxBodyBytes;
     inbound.inboxDir = m_settings.stateDir / "inbox";
     inbound.localPartyKey = m_settings.partyKey;
+    inbound.tls = m_settings.inboundTls;
     p.inbound = std::make_unique<InboundEndpoint>(inbound, *p.store, p.clock, p.random,
                                                   [gp2gp] { gp2gp->inboundArrived(); });
     p.inbound->start();
@@ -173,8 +174,11 @@ void AgentRuntime::start() {
     writeFileAtomically(m_settings.stateDir / "ports.json",
                         "{\"api\": " + std::to_string(p.api->port()) +
                             ", \"inbound\": " + std::to_string(p.inbound->port()) + "}\n");
-    logger().notice("listening: local API %s:%d, inbound %s:%d; sending to %s", m_settings.apiBind,
-                    p.api->port(), m_settings.inboundBind, p.inbound->port(), m_settings.spineUrl);
+    logger().notice("listening: local API %s %s:%d, inbound %s %s:%d; sending to %s",
+                    std::string(m_settings.apiTls.enabled() ? "https" : "http"), m_settings.apiBind,
+                    p.api->port(),
+                    std::string(m_settings.inboundTls.enabled() ? "mutual TLS" : "PLAIN HTTP"),
+                    m_settings.inboundBind, p.inbound->port(), m_settings.spineUrl);
 }
 
 void AgentRuntime::stop() {

@@ -27,7 +27,36 @@ std::string canonicalAuditForm(const AuditFields& fields) {
     appendField(out, fields.event);
     appendField(out, fields.messageId);
     appendField(out, fields.detail);
+    if (fields.nhsNumber) {
+        appendField(out, *fields.nhsNumber);
+    }
     return out;
+}
+
+std::optional<std::string> AuditChainWalker::next(const AuditRow& row) {
+    if (row.seq != m_lastSeq + 1) {
+        if (row.seq <= m_lastSeq) {
+            return "seq " + std::to_string(row.seq) + " does not follow row " +
+                   std::to_string(m_lastSeq) + " (rows out of order or repeated)";
+        }
+        const std::string first = std::to_string(m_lastSeq + 1);
+        const std::string last = std::to_string(row.seq - 1);
+        return (first == last ? "row " + first + " is" : "rows " + first + " to " + last + " are") +
+               " missing before this row (deleted)";
+    }
+    if (row.prevHash != m_lastHash) {
+        return m_lastSeq == 0 ? std::string("prev_hash of the first row is not empty")
+                              : "prev_hash does not match row " + std::to_string(m_lastSeq) +
+                                    " (a row before this one was altered or replaced)";
+    }
+    const AuditFields fields{row.prevHash,  row.seq,    toEpochMillis(row.at), row.actor, row.event,
+                             row.messageId, row.detail, row.nhsNumber};
+    if (auditHash(fields) != row.hash) {
+        return "hash does not match content (the row was altered)";
+    }
+    m_lastSeq = row.seq;
+    m_lastHash = row.hash;
+    return std::nullopt;
 }
 
 std::string auditHash(const AuditFields& fields) {

@@ -133,6 +133,10 @@ std::int64_t Database::changes() const {
     return sqlite3_changes64(m_handle);
 }
 
+std::int64_t Database::totalChanges() const {
+    return sqlite3_total_changes64(m_handle);
+}
+
 bool Database::inTransaction() const {
     return sqlite3_get_autocommit(m_handle) == 0;
 }

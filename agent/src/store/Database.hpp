@@ -43,6 +43,8 @@ public:
 
     /// Rows changed by the last INSERT/UPDATE/DELETE.
     std::int64_t changes() const;
+    /// Rows changed since the connection opened (every INSERT/UPDATE/DELETE counted).
+    std::int64_t totalChanges() const;
     bool inTransaction() const;
 
     /// Throws a SqliteError for `resultCode`, with the connection's message and `context`.

@@ -220,6 +220,26 @@ CREATE TABLE ers_steps (
 CREATE INDEX ers_steps_message ON ers_steps (message_id);
 )sql";
 
+// The patient an audit row concerns. NULL marks rows written before this column existed, whose
+// hashes do not cover it (AuditChain.hpp); every later row stores a value, '' for no patient.
+constexpr std::string_view kMigration8 = R"sql(
+ALTER TABLE audit ADD COLUMN nhs_number TEXT NULL;
+)sql";
+
+// Staff actions (docs/status-page.md): a failed or expired message acknowledged by staff, the
+// start of each message's latest send (the status page's "last sent"), and agent-wide flags that
+// survive a restart, such as sending paused. (Version 8 is the token scopes' migration.)
+constexpr std::string_view kMigration9 = R"sql(
+ALTER TABLE messages ADD COLUMN acknowledged_at INTEGER NULL;
+ALTER TABLE messages ADD COLUMN last_sent_at INTEGER NULL;
+CREATE INDEX messages_state_created ON messages (state, created_at);
+CREATE TABLE agent_flags (
+    name       TEXT PRIMARY KEY NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+)sql";
+
 int currentVersion(Database& database) {
     Statement query(database, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     query.step();
@@ -230,8 +250,8 @@ int currentVersion(Database& database) {
 
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> kMigrations = {
-        {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4},
-        {5, kMigration5}, {6, kMigration6}, {7, kMigration7},
+        {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5},
+        {6, kMigration6}, {7, kMigration7}, {8, kMigration8}, {9, kMigration9},
     };
     return kMigrations;
 }

@@ -246,15 +246,19 @@ Status SqliteStore::applyStep(const WorkflowStep& step) {
                 return failure("inboundProcessed", "no inbound message " + messageId);
             }
         }
+        // Every row of a transfer's step names its patient, so the audit answers "whose record".
+        const std::string patient = step.conversation ? step.conversation->nhsNumber : "";
         for (const AuditEvent& event : step.audit) {
-            appendAudit(now, event.actor, event.event, event.messageId, event.detail);
+            appendAudit(now, event.actor, event.event, event.messageId, event.detail,
+                        event.nhsNumber.empty() ? patient : event.nhsNumber);
         }
         const std::string actor = step.audit.empty() ? "workflow" : step.audit.front().actor;
         for (const OutboundMessage& message : step.outbound) {
             appendAudit(now, actor, "queued", message.messageId,
                         "interaction " + message.interaction + ", conversation " +
                             message.conversationId +
-                            (message.bodyFile.empty() ? "" : ", body in a file"));
+                            (message.bodyFile.empty() ? "" : ", body in a file"),
+                        patient);
         }
         return success();
     });

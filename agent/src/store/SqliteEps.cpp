@@ -58,7 +58,7 @@ Status SqliteStore::recordPrescription(const EpsPrescription& prescription,
             live.step();
             if (live.integer(0) > 0) {
                 appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
-                            message.messageId, event.detail);
+                            message.messageId, event.detail, event.nhsNumber);
                 return success();
             }
             Statement forget(m_database, "DELETE FROM eps_items WHERE prescription_id = ?1");
@@ -100,7 +100,7 @@ Status SqliteStore::recordPrescription(const EpsPrescription& prescription,
                 .run();
         }
         appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
-                    message.messageId, event.detail);
+                    message.messageId, event.detail, event.nhsNumber);
         return success();
     });
 }
@@ -138,7 +138,7 @@ Status SqliteStore::recordCancellation(const EpsItem& item, const std::string& n
             .bind(6, toEpochMillis(now))
             .run();
         appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
-                    message.messageId, event.detail);
+                    message.messageId, event.detail, event.nhsNumber);
         return success();
     });
 }
@@ -207,7 +207,7 @@ Status SqliteStore::updateItems(const std::vector<EpsItem>& items, const AuditEv
                                                  item.prescriptionId);
             }
         }
-        appendAudit(now, event.actor, event.event, event.messageId, event.detail);
+        appendAudit(now, event.actor, event.event, event.messageId, event.detail, event.nhsNumber);
         return success();
     });
 }

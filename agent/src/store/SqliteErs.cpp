@@ -159,14 +159,18 @@ Status SqliteStore::applyErsStep(const ErsWorkflowStep& step) {
                 return inserted; // the whole step rolls back
             }
         }
+        // Every row of a referral's step names its patient (the audit's "whose referral").
+        const std::string& patient = step.request.nhsNumber;
         for (const AuditEvent& event : step.audit) {
-            appendAudit(now, event.actor, event.event, event.messageId, event.detail);
+            appendAudit(now, event.actor, event.event, event.messageId, event.detail,
+                        event.nhsNumber.empty() ? patient : event.nhsNumber);
         }
         const std::string actor = step.audit.empty() ? "workflow" : step.audit.front().actor;
         for (const OutboundMessage& message : step.outbound) {
             appendAudit(now, actor, "queued", message.messageId,
                         "interaction " + message.interaction + ", e-RS request " +
-                            step.request.requestId);
+                            step.request.requestId,
+                        patient);
         }
         return success();
     });

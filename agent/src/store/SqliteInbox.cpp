@@ -84,8 +84,8 @@ Result<InboundAdmission> SqliteStore::admitInbound(const InboundMessage& message
             if (seen->message.keepUntil > now) {
                 // Nothing about the message changes; the audit row alone is committed, so that
                 // staff can see a duplicate arrived and was not processed again.
-                appendAudit(now, event.actor, "duplicate-received", message.messageId,
-                            event.detail);
+                appendAudit(now, event.actor, "duplicate-received", message.messageId, event.detail,
+                            event.nhsNumber);
                 return InboundAdmission{true, std::move(seen)};
             }
             // Its persist duration is over: the sender means a new message. The old body file
@@ -116,7 +116,7 @@ Result<InboundAdmission> SqliteStore::admitInbound(const InboundMessage& message
             .bindBlob(14, message.ackBody)
             .run();
         appendAudit(now, event.actor, event.event.empty() ? "received" : event.event,
-                    message.messageId, event.detail);
+                    message.messageId, event.detail, event.nhsNumber);
         return InboundAdmission{};
     });
 }

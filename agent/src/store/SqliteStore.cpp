@@ -7,6 +7,7 @@
 #include "Transaction.hpp"
 
 #include <Poco/Logger.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,7 +26,7 @@ namespace {
 constexpr std::string_view kDispatcherActor = "dispatcher";
 
 constexpr std::string_view kAuditColumns =
-    "seq, at, actor, event, message_id, detail, prev_hash, hash";
+    "seq, at, actor, event, message_id, detail, prev_hash, hash, nhs_number";
 
 // A waiting message is claimable when due; a sending one only when its holder's lease ran out
 // (that holder is gone or stuck, and the MessageId lets Spine drop a duplicate).
@@ -44,6 +45,9 @@ AuditRow readAuditRow(const Statement& row) {
     audit.detail = row.text(5);
     audit.prevHash = row.text(6);
     audit.hash = row.text(7);
+    if (!row.isNull(8)) {
+        audit.nhsNumber = row.text(8);
+    }
     return audit;
 }
 
@@ -91,10 +95,12 @@ SqliteStore::SqliteStore(const std::filesystem::path& file, const Clock& clock, 
     // In WAL mode FULL syncs the log on every commit: a write that returned is on disk.
     m_database.exec("PRAGMA synchronous = FULL");
     applyMigrations(m_database, m_clock);
+    m_tripwire = CrashTripwire::fromEnvironment(); // test-only (tests/chaos); null when unset
 }
 
 void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_view event,
-                              std::string_view messageId, std::string_view detail) {
+                              std::string_view messageId, std::string_view detail,
+                              std::string_view nhsNumber) {
     std::int64_t seq = 1;
     std::string prevHash;
     {
@@ -104,9 +110,11 @@ void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_
             prevHash = last.text(1);
         }
     }
-    const AuditFields fields{prevHash, seq, toEpochMillis(at), actor, event, messageId, detail};
-    Statement insert(m_database, "INSERT INTO audit (seq, at, actor, event, message_id, detail,"
-                                 " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    const AuditFields fields{prevHash,  seq,    toEpochMillis(at), actor, event,
+                             messageId, detail, nhsNumber};
+    Statement insert(
+        m_database, "INSERT INTO audit (seq, at, actor, event, message_id, detail, prev_hash, hash,"
+                    " nhs_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     insert.bind(1, seq)
         .bind(2, fields.atMillis)
         .bind(3, actor)
@@ -115,6 +123,7 @@ void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_
         .bind(6, detail)
         .bind(7, prevHash)
         .bind(8, auditHash(fields))
+        .bind(9, nhsNumber)
         .run();
 }
 
@@ -191,6 +200,39 @@ void SqliteStore::failExhausted(TimePoint now) {
                      false);
         appendAudit(now, kDispatcherActor, "failed", messageId,
                     "code retries-exhausted after " + count + " attempts");
+    }
+}
+
+void SqliteStore::failInterrupted(const std::string& messageId, std::int64_t attempts,
+                                  std::string_view actor, const std::string& why, TimePoint now) {
+    const std::string attempt = "attempt " + std::to_string(attempts);
+    setState(messageId, MessageState::Failed, now);
+    setLastError(messageId,
+                 {"outcome-unknown", attempt + " was interrupted (" + why +
+                                         "): the receiver may have acted on it, and the message "
+                                         "is not safe to send twice"},
+                 now, false);
+    appendAudit(now, actor, "failed", messageId,
+                "code outcome-unknown; " + attempt + " was interrupted (" + why + ")");
+}
+
+void SqliteStore::failLapsedUnsafe(TimePoint now) {
+    // A lease that ran out means its holder is gone or stuck mid-attempt: the request may have
+    // been sent and acted on. An idempotent message is claimed again below; one that is not
+    // (e-RS creates) must never be resent blindly.
+    std::vector<std::tuple<std::string, std::string, std::int64_t>> lapsed;
+    {
+        Statement query(m_database, "SELECT message_id, lease_owner, attempts FROM messages"
+                                    " WHERE state = 'sending' AND lease_until <= ?1"
+                                    " AND idempotent = 0 AND poll_url IS NULL");
+        query.bind(1, toEpochMillis(now));
+        while (query.step()) {
+            lapsed.emplace_back(query.text(0), query.text(1), query.integer(2));
+        }
+    }
+    for (const auto& [messageId, owner, attempts] : lapsed) {
+        failInterrupted(messageId, attempts, kDispatcherActor, "the lease of " + owner + " ran out",
+                        now);
     }
 }
 
@@ -294,7 +336,7 @@ Status SqliteStore::enqueue(const OutboundMessage& message, const AuditEvent& ev
             return inserted;
         }
         appendAudit(now, event.actor, event.event.empty() ? "accepted" : event.event,
-                    message.messageId, event.detail);
+                    message.messageId, event.detail, event.nhsNumber);
         return success();
     });
 }
@@ -307,6 +349,10 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
             const long long nowMillis = toEpochMillis(now);
             expireDue(now);
             failExhausted(now);
+            failLapsedUnsafe(now);
+            if (dispatchPausedLocked()) {
+                return std::vector<ClaimedMessage>{}; // staff paused sending
+            }
 
             std::vector<std::pair<std::string, std::string>> picked; // id, previous lease owner
             {
@@ -332,6 +378,7 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
                     "UPDATE messages SET state = 'sending',"
                     " attempts = attempts + CASE WHEN poll_url IS NULL THEN 1 ELSE 0 END,"
                     " lease_owner = ?2, lease_until = ?3, next_attempt_at = NULL,"
+                    " last_sent_at = CASE WHEN poll_url IS NULL THEN ?4 ELSE last_sent_at END,"
                     " updated_at = ?4 WHERE message_id = ?1");
                 update.bind(1, messageId)
                     .bind(2, owner)
@@ -518,16 +565,23 @@ std::optional<StoredReply> SqliteStore::replyOf(const std::string& messageId) {
 
 Result<int> SqliteStore::releaseAllLeases() {
     return write<int>("releaseAllLeases", [&]() -> Result<int> {
-        std::vector<std::tuple<std::string, std::string, std::int64_t>> held;
+        std::vector<std::tuple<std::string, std::string, std::int64_t, bool>> held;
         {
-            Statement query(m_database, "SELECT message_id, lease_owner, attempts FROM messages"
+            Statement query(m_database, "SELECT message_id, lease_owner, attempts,"
+                                        " idempotent = 0 AND poll_url IS NULL FROM messages"
                                         " WHERE state = 'sending' ORDER BY created_at");
             while (query.step()) {
-                held.emplace_back(query.text(0), query.text(1), query.integer(2));
+                held.emplace_back(query.text(0), query.text(1), query.integer(2),
+                                  query.integer(3) != 0);
             }
         }
         const TimePoint now = m_clock.now();
-        for (const auto& [messageId, owner, attempts] : held) {
+        for (const auto& [messageId, owner, attempts, unsafeToResend] : held) {
+            if (unsafeToResend) {
+                // The previous run may have sent it before it stopped: see failLapsedUnsafe.
+                failInterrupted(messageId, attempts, "startup", "the agent stopped during it", now);
+                continue;
+            }
             setState(messageId, MessageState::RetryWait, now);
             Statement schedule(m_database,
                                "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
@@ -543,15 +597,19 @@ Result<int> SqliteStore::releaseAllLeases() {
 std::optional<TimePoint> SqliteStore::nextDueTime() {
     return read<std::optional<TimePoint>>("nextDueTime", std::nullopt, [&] {
         // A waiting message wakes the dispatcher when due and again just after its expiry (to
-        // end it); a sending one when its lease runs out (its holder may be gone).
+        // end it); a sending one when its lease runs out (its holder may be gone). While paused
+        // only expiries are due: claimDue would claim nothing sooner.
         Statement query(
             m_database,
-            "SELECT MIN(t) FROM ("
-            " SELECT MIN(next_attempt_at) AS t FROM messages"
-            "  WHERE state IN ('queued', 'retry-wait')"
-            " UNION ALL SELECT MIN(expires_at) + 1 FROM messages"
-            "  WHERE state IN ('queued', 'retry-wait')"
-            " UNION ALL SELECT MIN(lease_until) FROM messages WHERE state = 'sending')");
+            dispatchPausedLocked()
+                ? "SELECT MIN(expires_at) + 1 FROM messages"
+                  " WHERE state IN ('queued', 'retry-wait', 'sending')"
+                : "SELECT MIN(t) FROM ("
+                  " SELECT MIN(next_attempt_at) AS t FROM messages"
+                  "  WHERE state IN ('queued', 'retry-wait')"
+                  " UNION ALL SELECT MIN(expires_at) + 1 FROM messages"
+                  "  WHERE state IN ('queued', 'retry-wait')"
+                  " UNION ALL SELECT MIN(lease_until) FROM messages WHERE state = 'sending')");
         std::optional<TimePoint> due;
         if (query.step()) {
             if (const auto millis = query.optionalInteger(0)) {
@@ -583,6 +641,27 @@ std::vector<AuditRow> SqliteStore::auditAfter(std::int64_t afterSeq, int limit) 
         query.bind(1, afterSeq).bind(2, std::int64_t{limit < 0 ? 0 : limit});
         return readAuditRows(query);
     });
+}
+
+std::vector<AuditRow> SqliteStore::latestAudit(int limit) {
+    return read<std::vector<AuditRow>>("latestAudit", {}, [&] {
+        Statement query(m_database,
+                        sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq DESC LIMIT ?1"}));
+        query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
+        std::vector<AuditRow> rows = readAuditRows(query);
+        std::reverse(rows.begin(), rows.end());
+        return rows;
+    });
+}
+
+void SqliteStore::noteStorageFailure(const SqliteError& error) {
+    const int primary = error.extendedCode() & 0xff;
+    if (primary != SQLITE_FULL && primary != SQLITE_IOERR) {
+        return;
+    }
+    const TimePoint since = m_storageProblem ? m_storageProblem->since : m_clock.now();
+    m_storageProblem = StorageProblem{
+        primary == SQLITE_FULL ? StorageFault::Full : StorageFault::IoError, error.what(), since};
 }
 
 StatusSummary SqliteStore::status() {
@@ -623,7 +702,17 @@ StatusSummary SqliteStore::status() {
                 summary.lastTransportErrorAt = fromEpochMillis(lastError.integer(2));
             }
         }
+        addOperationsStatus(summary);
+        summary.storageProblem = m_storageProblem;
         return summary;
+    });
+}
+
+Status SqliteStore::recordAuditEvent(const AuditEvent& event) {
+    return write<Unit>("recordAuditEvent", [&]() -> Status {
+        appendAudit(m_clock.now(), event.actor, event.event, event.messageId, event.detail,
+                    event.nhsNumber);
+        return success();
     });
 }
 
@@ -634,43 +723,19 @@ AuditVerification SqliteStore::verifyAudit() {
     return read<AuditVerification>("verifyAudit", unreadable, [&] {
         AuditVerification result;
         Statement query(m_database, sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq"}));
-        std::int64_t previousSeq = 0;
-        std::string previousHash;
-        const auto broken = [&](std::int64_t seq, std::string reason) {
-            result.intact = false;
-            result.firstBrokenSeq = seq;
-            result.reason = std::move(reason);
-            return result;
-        };
+        AuditChainWalker chain;
         while (query.step()) {
             const AuditRow row = readAuditRow(query);
             ++result.rowsChecked;
-            if (row.seq != previousSeq + 1) {
-                const std::string first = std::to_string(previousSeq + 1);
-                const std::string last = std::to_string(row.seq - 1);
-                return broken(row.seq, (first == last ? "row " + first + " is"
-                                                      : "rows " + first + " to " + last + " are") +
-                                           " missing before this row (deleted)");
+            if (auto reason = chain.next(row)) {
+                result.intact = false;
+                result.firstBrokenSeq = row.seq;
+                result.reason = std::move(*reason);
+                return result;
             }
-            if (row.prevHash != previousHash) {
-                return broken(row.seq, previousSeq == 0
-                                           ? std::string("prev_hash of the first row is not empty")
-                                           : "prev_hash does not match row " +
-                                                 std::to_string(previousSeq) +
-                                                 " (a row before this one was altered or"
-                                                 " replaced)");
-            }
-            const AuditFields fields{row.prevHash, row.seq,   toEpochMillis(row.at),
-                                     row.actor,    row.event, row.messageId,
-                                     row.detail};
-            if (auditHash(fields) != row.hash) {
-                return broken(row.seq, "hash does not match content (the row was altered)");
-            }
-            previousSeq = row.seq;
-            previousHash = row.hash;
         }
-        result.lastSeq = previousSeq;
-        result.lastHash = previousHash;
+        result.lastSeq = chain.lastSeq();
+        result.lastHash = chain.lastHash();
         return result;
     });
 }

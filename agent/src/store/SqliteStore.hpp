@@ -1,5 +1,6 @@
 #pragma once
 
+#include "CrashTripwire.hpp"
 #include "Database.hpp"
 #include "StoreRows.hpp"
 #include "Transaction.hpp"
@@ -50,6 +51,15 @@ public:
     StatusSummary status() override;
     std::vector<AuditRow> auditAfter(std::int64_t afterSeq, int limit) override;
     AuditVerification verifyAudit() override;
+    Status recordAuditEvent(const AuditEvent& event) override;
+
+    // Staff actions (SqliteOperations.cpp)
+    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
+                                            int limit) override;
+    Status requeueMessage(const std::string& messageId, const AuditEvent& event) override;
+    Status acknowledgeMessage(const std::string& messageId, const AuditEvent& event) override;
+    Status setDispatchPaused(bool paused, const AuditEvent& event) override;
+    std::vector<AuditRow> latestAudit(int limit) override;
 
     Result<InboundAdmission> admitInbound(const InboundMessage& message,
                                           const AuditEvent& event) override;
@@ -122,20 +132,37 @@ private:
 
     Result<LeaseCheck> checkLease(const std::string& messageId, std::string_view owner);
     void appendAudit(TimePoint at, std::string_view actor, std::string_view event,
-                     std::string_view messageId, std::string_view detail);
+                     std::string_view messageId, std::string_view detail,
+                     std::string_view nhsNumber = {});
     void setState(const std::string& messageId, MessageState state, TimePoint now);
     void setLastError(const std::string& messageId, const MessageError& error, TimePoint now,
                       bool transportError);
     /// Returns an audit note when the body had to be cut to kMaxStoredReplyBytes, else "".
     std::string keepReply(const std::string& messageId, const StoredReply& reply);
+    /// Remembers a failure of the disk under the store (full, I/O error) for status(); other
+    /// SQLite errors say nothing about the disk. The caller holds m_mutex.
+    void noteStorageFailure(const SqliteError& error);
     void expireDue(TimePoint now);
     void failExhausted(TimePoint now);
+    /// Ends an interrupted attempt of a message that is not safe to send twice (an e-RS create):
+    /// failed with outcome-unknown, so that its workflow asks what happened instead of resending.
+    void failInterrupted(const std::string& messageId, std::int64_t attempts,
+                         std::string_view actor, const std::string& why, TimePoint now);
+    /// failInterrupted for every such message whose holder's lease ran out.
+    void failLapsedUnsafe(TimePoint now);
+    /// Staff paused sending (SqliteOperations.cpp); the caller holds m_mutex.
+    bool dispatchPausedLocked();
+    /// The status fields staff actions add: paused, needsAttention, lastSentAt, transfer states.
+    void addOperationsStatus(StatusSummary& summary);
 
     const Clock& m_clock;
     const Access m_access;
     std::mutex m_mutex;
     Database m_database;
     std::vector<FileToDelete> m_deleteAfterCommit; // guarded by m_mutex
+    std::unique_ptr<CrashTripwire> m_tripwire;     // test-only; null unless the campaign arms it
+    /// The disk failure the last write met (guarded by m_mutex), for status().
+    std::optional<StorageProblem> m_storageProblem;
 };
 
 template <typename T, typename Body>
@@ -146,10 +173,23 @@ Result<T> SqliteStore::write(std::string_view operation, Body&& body) {
     std::lock_guard lock(m_mutex);
     m_deleteAfterCommit.clear();
     try {
+        // A write that changed rows is a store transition, which the test-only tripwire counts.
+        const std::int64_t changesBefore = m_database.totalChanges();
         Transaction transaction(m_database);
         Result<T> result = body();
         if (result.ok()) {
+            const bool changed = m_database.totalChanges() != changesBefore;
+            const bool transition = m_tripwire && changed;
+            if (transition) {
+                m_tripwire->beforeCommit(operation);
+            }
             transaction.commit();
+            if (transition) {
+                m_tripwire->afterCommit(operation);
+            }
+            if (changed) {
+                m_storageProblem.reset(); // bytes reached the disk again
+            }
             deleteCommittedFiles();
         }
         m_deleteAfterCommit.clear();
@@ -157,6 +197,7 @@ Result<T> SqliteStore::write(std::string_view operation, Body&& body) {
     } catch (const SqliteError& error) {
         m_deleteAfterCommit.clear();
         storeLogger().error(std::string(operation) + " failed: " + error.what());
+        noteStorageFailure(error);
         return failure("store", std::string(operation) + ": " + error.what());
     }
 }

@@ -38,8 +38,10 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-    const int rc =
-        sqlite3_bind_text64(m_handle, index, text.data(), text.size(), kTransient, SQLITE_UTF8);
+    // An empty view may have no data pointer, and SQLite binds a null pointer as NULL: point it
+    // at "" so that empty text is stored as '' (NULL hashed differently in the audit chain).
+    const char* data = text.data() != nullptr ? text.data() : "";
+    const int rc = sqlite3_bind_text64(m_handle, index, data, text.size(), kTransient, SQLITE_UTF8);
     if (rc != SQLITE_OK) {
         m_database.fail(rc, "");
     }

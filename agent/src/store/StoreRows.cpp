@@ -66,6 +66,9 @@ MessageRecord readRecord(const Statement& row) {
         record.lastError = MessageError{row.text(14), row.text(15)};
     }
     record.kind = row.text(21);
+    if (const auto acknowledged = row.optionalInteger(26)) {
+        record.acknowledgedAt = fromEpochMillis(*acknowledged);
+    }
     return record;
 }
 

@@ -43,7 +43,7 @@ bool writeAll(int fd, const char* data, std::size_t size) {
 }
 
 void writeFileAtomically(const std::filesystem::path& path, const std::string& content,
-                         unsigned mode) {
+                         unsigned mode, std::optional<FileOwner> owner) {
     const auto temporary = path.string() + ".tmp";
     {
         FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -52,6 +52,9 @@ void writeFileAtomically(const std::filesystem::path& path, const std::string& c
             throw fileError("cannot create", temporary);
         }
         ::fchmod(fd.get(), static_cast<mode_t>(mode));
+        if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) {
+            throw fileError("cannot give to its owner", temporary);
+        }
         if (!writeAll(fd.get(), content.data(), content.size())) {
             throw fileError("cannot write", temporary);
         }

@@ -85,12 +85,12 @@ TEST_SUITE("agent") {
         CHECK(rows[0].seq == 1);
         CHECK(rows[0].prevHash.empty());
         CHECK(rows[0].hash == sha256Hex("0:,1:1,13:1773557468000,3:api,8:accepted,36:" + id +
-                                        ",29:interaction PORX_IN020101SM31,"));
+                                        ",29:interaction PORX_IN020101SM31,0:,"));
         CHECK(rows[1].seq == 2);
         CHECK(rows[1].prevHash == rows[0].hash);
         CHECK(rows[1].hash ==
               sha256Hex("64:" + rows[0].hash + ",1:2,13:1773557468250,10:dispatcher," +
-                        "7:sending,36:" + id + ",9:attempt 1,"));
+                        "7:sending,36:" + id + ",9:attempt 1,0:,"));
         CHECK(store->auditAfter(1, 10).size() == 1);
         CHECK(store->auditAfter(0, 1).size() == 1);
     }
@@ -146,9 +146,9 @@ TEST_SUITE("agent") {
     TEST_CASE("verify catches an altered row whose hash was recomputed") {
         History h;
         const AuditRow row = h.store->auditAfter(9, 1).front();
-        const sqlite::AuditFields forged{row.prevHash, row.seq,   toEpochMillis(row.at),
-                                         "operator:x", row.event, row.messageId,
-                                         row.detail};
+        const sqlite::AuditFields forged{row.prevHash, row.seq,      toEpochMillis(row.at),
+                                         "operator:x", row.event,    row.messageId,
+                                         row.detail,   row.nhsNumber};
         h.tamper("UPDATE audit SET actor = 'operator:x', hash = '" + sqlite::auditHash(forged) +
                  "' WHERE seq = 10");
         const AuditVerification result = h.store->verifyAudit();

@@ -145,6 +145,23 @@ public:
         return m_inner.auditAfter(afterSeq, limit);
     }
     AuditVerification verifyAudit() override { return m_inner.verifyAudit(); }
+    gp::Status recordAuditEvent(const AuditEvent& event) override {
+        return m_inner.recordAuditEvent(event);
+    }
+    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
+                                            int limit) override {
+        return m_inner.listMessages(states, limit);
+    }
+    gp::Status requeueMessage(const std::string& messageId, const AuditEvent& event) override {
+        return m_inner.requeueMessage(messageId, event);
+    }
+    gp::Status acknowledgeMessage(const std::string& messageId, const AuditEvent& event) override {
+        return m_inner.acknowledgeMessage(messageId, event);
+    }
+    gp::Status setDispatchPaused(bool paused, const AuditEvent& event) override {
+        return m_inner.setDispatchPaused(paused, event);
+    }
+    std::vector<AuditRow> latestAudit(int limit) override { return m_inner.latestAudit(limit); }
 
     // Inbox and conversations: not what this wrapper watches; passed straight through.
     gp::Result<InboundAdmission> admitInbound(const InboundMessage& message,

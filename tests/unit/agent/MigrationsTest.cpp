@@ -78,7 +78,7 @@ TEST_SUITE("agent") {
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('inbox')") == "16");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversations')") == "19");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversation_parts')") == "11");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('audit')") == "8");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('audit')") == "9");
         CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                          " ('messages_claim', 'inbox_state', 'conversations_deadline',"
                          " 'messages_conversation')") == "4");

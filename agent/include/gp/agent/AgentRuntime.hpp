@@ -33,5 +33,7 @@ private:
 /// Reads the API token from `file`, creating the file with a fresh random token (mode 0600)
 /// when it does not exist. Throws when the file exists but is empty or unreadable.
 std::string loadOrCreateApiToken(const std::filesystem::path& file);
+/// Creates the named-tokens file (empty, mode 0600) when missing; refuses one others may read.
+void createTokensFileIfMissing(const std::filesystem::path& file);
 
 } // namespace gp::agent

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace gp::agent {
@@ -9,8 +10,14 @@ namespace gp::agent {
 /// Writes `content` to a temporary file beside `path`, fsyncs it, renames it over `path` and
 /// fsyncs the directory, so a reader sees the old file or the whole new one, even after a crash.
 /// Throws std::runtime_error naming the file on failure.
+/// `owner`, when given, is set on the new file before it replaces the old one (root only), so a
+/// file root rewrites for the agent's user stays readable by that user at every moment.
+struct FileOwner {
+    unsigned uid = 0;
+    unsigned gid = 0;
+};
 void writeFileAtomically(const std::filesystem::path& path, const std::string& content,
-                         unsigned mode = 0644);
+                         unsigned mode = 0644, std::optional<FileOwner> owner = std::nullopt);
 
 std::string readWholeFile(const std::filesystem::path& path);
 

@@ -29,6 +29,12 @@ struct ConfigKey {
 /// Every key spine-mock reads, in the order `--help` and docs/spine-mock.md list them.
 const std::vector<ConfigKey>& configKeys();
 
+struct MockConfig;
+/// Refuses a plain-HTTP listener unless mock.allowPlainHttp, and TLS settings that cannot make
+/// a mutual-TLS listener; with the flag, adds a loud warning to `warnings`. Spine-mock runs this
+/// before it starts listening.
+Status checkListenerSecurity(const MockConfig& config, std::vector<std::string>& warnings);
+
 struct MockConfig {
     std::string bind = "127.0.0.1";
     std::uint16_t port = 7680; // 0: the system picks a free port
@@ -60,6 +66,20 @@ struct MockConfig {
 
     /// e-RS requests per second before 429 (a token bucket of one second's worth); 0: no limit.
     int ersRateLimit = 10;
+
+    /// Mutual TLS, as the Spine requires (docs/spine-mock.md, "TLS"). With a certificate the one
+    /// listener serves only TLS clients whose certificate chains to `caFile` (and names one of
+    /// `clientNames`, when given); the forwarder presents the same certificate to practices and
+    /// verifies theirs against `caFile`.
+    struct Tls {
+        std::string certFile; // PEM: certificate, then its issuers; empty: plain HTTP
+        std::string keyFile;
+        std::string caFile;
+        std::vector<std::string> clientNames;
+        bool enabled() const { return !certFile.empty(); }
+    } tls;
+    /// mock.allowPlainHttp: a listener without a certificate is a test set-up, allowed only so.
+    bool allowPlainHttp = false;
 
     /// The persist duration of a GP2GP interaction; zero for one the mock does not route.
     std::chrono::milliseconds persistDuration(std::string_view interaction) const;

@@ -3,7 +3,9 @@
 #include <gp/agent/Clock.hpp>
 #include <gp/agent/eps/EpsSubmissions.hpp>
 #include <gp/agent/store/Store.hpp>
+#include <gp/agent/transport/ServerTls.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +16,9 @@ class HTTPServer;
 
 namespace gp::agent {
 
+namespace api {
+class TokenRegistry;
+}
 class Gp2gpService;
 class EpsCancellations;
 class ErsService;
@@ -24,10 +29,14 @@ struct LocalApiSettings {
     std::string token;
     std::size_t maxBodyBytes = 1024 * 1024;
     int threads = 8;
+    ServerTlsSettings tls; // a server certificate only: callers authenticate with the token
+    /// The named tokens (api.tokensFile), beside `token` (the local administrator's, Full scope).
+    std::filesystem::path tokensFile = {};
 };
 
 /// The clinical system's and staff's way in: JSON over HTTP on the practice server.
-/// Everything but /healthz needs `Authorization: Bearer <token>`. Routes are listed in
+/// Everything but /healthz and the status page's files needs `Authorization: Bearer <token>`
+/// whose scope allows the request (agent/src/api/Authorisation.hpp). Routes are listed in
 /// docs/local-api.md and in LocalApi.cpp's router, the one place requests are dispatched.
 class LocalApi {
 public:
@@ -53,6 +62,7 @@ public:
 private:
     Dependencies m_deps;
     LocalApiSettings m_settings;
+    std::unique_ptr<api::TokenRegistry> m_tokens;
     std::unique_ptr<Poco::Net::HTTPServer> m_server;
     int m_port = 0;
 };

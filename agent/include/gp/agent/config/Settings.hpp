@@ -3,6 +3,7 @@
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
 #include <gp/agent/transport/HttpTransport.hpp>
+#include <gp/agent/transport/ServerTls.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -40,11 +41,17 @@ struct AgentSettings {
     std::string apiBind;
     int apiPort = 7670;
     std::filesystem::path apiTokenFile;
+    std::filesystem::path apiTokensFile; // named tokens (docs/security.md)
     std::size_t apiMaxBodyBytes = 1024 * 1024;
+    ServerTlsSettings apiTls; // api.certFile, api.keyFile: a server certificate only
 
     std::string inboundBind;
     int inboundPort = 7671;
     std::size_t inboundMaxBodyBytes = 32 * 1024 * 1024;
+    ServerTlsSettings inboundTls; // inbound.*: mutual TLS, as the Spine requires
+
+    /// test.allowPlainHttp: http:// URLs and a plain inbound endpoint are allowed, with warnings.
+    bool allowPlainHttp = false;
 
     std::string sdsUrl;
     Milliseconds sdsCacheTtl{15 * 60 * 1000};
@@ -68,6 +75,7 @@ struct AgentSettings {
     TransportSettings transport;
 
     int dispatchThreads = 2;
+    Milliseconds dispatchLease{120000};
     Milliseconds retryBaseDelay{1000};
     Milliseconds retryMaxDelay{60000};
     Milliseconds epsPersistDuration{300000};
@@ -91,6 +99,11 @@ struct LoadedSettings {
 
 /// Validates every declared key. The first invalid value is an Error whose `where` is the key.
 Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& config);
+
+/// Refuses settings that would send or receive Spine traffic without (mutual) TLS, or expose the
+/// local API's token on a LAN in clear text, unless test.allowPlainHttp is set; with it, adds a
+/// loud warning per plain connection to `warnings`. The Error's `where` is the key to change.
+Status checkTransportSecurity(const AgentSettings& settings, std::vector<std::string>& warnings);
 
 /// Parses an ISO 8601 duration of days, hours, minutes and seconds, as SDS publishes them:
 /// "PT5M", "PT4H10M", "P8D", "PT0.5S".

@@ -86,6 +86,9 @@ struct AuditEvent {
         event; // "accepted", "sending", "acked", "retry-scheduled", "failed", "expired", ...
     std::string messageId;
     std::string detail;
+    /// The patient the action concerns, when it concerns one (EPS, GP2GP, e-RS). The audit
+    /// trail is the one place a patient identifier is kept beside who acted; logs never hold it.
+    std::string nhsNumber = {};
 };
 
 struct MessageError {
@@ -110,6 +113,9 @@ struct MessageRecord {
     std::optional<TimePoint> ackedAt;
     std::optional<MessageError> lastError;
     std::string kind = "ebxml";
+    /// Set when staff acknowledged a failed or expired message (it no longer needs attention);
+    /// cleared when it is retried.
+    std::optional<TimePoint> acknowledgedAt;
 };
 
 /// A message claimed for sending, with the bytes to send.
@@ -135,6 +141,9 @@ struct AuditRow {
     std::string event;
     std::string messageId;
     std::string detail;
+    /// Unset for rows written before the column existed (schema 8): their hash does not cover
+    /// it. Set ("" when no patient is concerned) for every row written since.
+    std::optional<std::string> nhsNumber;
     std::string prevHash; // hex SHA-256 of the previous row ("" before the first row)
     std::string hash;     // hex SHA-256 over prevHash and this row's content
 };
@@ -150,12 +159,36 @@ struct AuditVerification {
     std::string lastHash;
 };
 
+/// Why the store could not keep what it was given, as far as anyone can act on it: its disk is
+/// full (SQLITE_FULL, ENOSPC, EDQUOT), or its disk failed (an SQLite I/O error, EIO).
+enum class StorageFault { Full, IoError };
+
+std::string_view toString(StorageFault fault); // "full", "io-error"
+
+/// What a failed store or state-file write says about the disk, or nothing when it says nothing
+/// (a constraint, a bad value). The one reading of a storage failure (StorageFault.cpp): the API
+/// answers by it (507 for Full, 503 otherwise) and the store reports it in status().
+std::optional<StorageFault> storageFaultOf(const Error& error);
+
+/// The last write the store tried failed on its disk; cleared by the next write that succeeds.
+struct StorageProblem {
+    StorageFault fault = StorageFault::Full;
+    std::string detail; // SQLite's words and code, e.g. "database or disk is full (SQLITE_FULL)"
+    TimePoint since;    // the first failure of this spell
+};
+
 struct StatusSummary {
     std::map<MessageState, std::int64_t> counts; // every state present, zero when none
     std::optional<TimePoint> oldestQueuedAt;     // created time of the oldest queued/retry-wait
     std::optional<TimePoint> lastAckedAt;
     std::optional<MessageError> lastTransportError;
     std::optional<TimePoint> lastTransportErrorAt;
+    /// The store cannot write just now (set until a write succeeds again).
+    std::optional<StorageProblem> storageProblem;
+    std::optional<TimePoint> lastSentAt; // start of the latest attempt to send (not a poll)
+    std::int64_t needsAttention = 0;     // failed + expired, not acknowledged by staff
+    bool paused = false;                 // staff paused sending (see setDispatchPaused)
+    std::map<std::string, std::int64_t> transferStates; // GP2GP conversations by state
 };
 
 /// Everything one workflow decision changes, applied in one transaction with its audit rows:
@@ -191,7 +224,8 @@ public:
 
     /// Claims up to `limit` due messages (queued or retry-wait, next attempt <= now, not expired,
     /// no live lease) for `owner` until now + lease: state sending, attempts + 1, audit "sending".
-    /// A sending message whose lease has run out is claimable too (its holder is gone or stuck).
+    /// A sending message whose lease has run out is claimable too (its holder is gone or stuck),
+    /// unless it is not idempotent: that one ends failed with "outcome-unknown" (audited).
     /// Messages found past their expiry on the way are moved to expired (audited) instead, and
     /// those with maxAttempts > 0 that have used them all to failed ("retries-exhausted").
     virtual Result<std::vector<ClaimedMessage>> claimDue(std::string_view owner, Milliseconds lease,
@@ -222,7 +256,9 @@ public:
     virtual std::optional<StoredReply> replyOf(const std::string& messageId) = 0;
 
     /// At start-up of a single-instance store: every message left in sending by a previous
-    /// process goes back to retry-wait, due now (audited "lease-released"). Returns how many.
+    /// process goes back to retry-wait, due now (audited "lease-released"), except one that is
+    /// not idempotent, which may have been acted on: it ends failed with "outcome-unknown"
+    /// (audited "failed"), so its workflow looks up what happened. Returns how many.
     virtual Result<int> releaseAllLeases() = 0;
 
     /// Earliest time at which claimDue may find work, so the dispatcher can sleep until then: the
@@ -237,6 +273,30 @@ public:
 
     /// Recomputes the hash chain from the first row and names the first row that does not match.
     virtual AuditVerification verifyAudit() = 0;
+    /// Writes one audit row for an event that changes no stored state (for example API tokens
+    /// added or revoked in the tokens file), with `event`'s fields and the store's now.
+    virtual Status recordAuditEvent(const AuditEvent& event) = 0;
+
+    // ---- staff actions on the outbox (agent/src/store/SqliteOperations.cpp) ----
+
+    /// Messages in any of `states` (any state when empty), newest first.
+    virtual std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
+                                                    int limit) = 0;
+    /// Puts a failed or expired message back in the queue, due now: attempts from zero, a fresh
+    /// persist window as long as its first one, no acknowledgement; audited "retry-requested"
+    /// with `event`'s actor and detail. The same MessageId and bytes go out again. Fails naming
+    /// "messageId" (unknown), "state" (not failed or expired) or "body" (a large body's file was
+    /// deleted when it failed), changing nothing.
+    virtual Status requeueMessage(const std::string& messageId, const AuditEvent& event) = 0;
+    /// Staff have seen a failed or expired message: it stops counting in needsAttention. Audited
+    /// "acknowledged" once (again: success, nothing written). Fails naming "messageId" or "state".
+    virtual Status acknowledgeMessage(const std::string& messageId, const AuditEvent& event) = 0;
+    /// While paused claimDue claims nothing (messages still expire) and nextDueTime names only
+    /// expiries; the flag is stored, so it survives a restart. Audited "dispatch-paused" or
+    /// "dispatch-resumed" when it changes; setting it to what it is writes nothing.
+    virtual Status setDispatchPaused(bool paused, const AuditEvent& event) = 0;
+    /// The newest `limit` audit rows, oldest first.
+    virtual std::vector<AuditRow> latestAudit(int limit) = 0;
 
     // ---- inbox: inbound messages (agent/src/store/SqliteInbox.cpp) ----
 

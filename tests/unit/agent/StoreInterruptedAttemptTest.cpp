@@ -1,0 +1,77 @@
+// An attempt cut short (the agent killed mid-send, or a worker's lease running out) of a message
+// that is not safe to send twice, such as an e-RS create: the store must end it "outcome-unknown"
+// so that its workflow looks up what happened, never hand it out again. Found by the crash
+// campaign (tests/chaos), where a create interrupted twice had made three referrals.
+
+#include "StoreTestSupport.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace gp;
+using namespace gp::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+agent::OutboundMessage ersCreate(const std::string& messageId, agent::TimePoint now) {
+    agent::OutboundMessage message = makeMessage(messageId, now);
+    message.kind = "fhir";
+    message.service = "e-RS";
+    message.interaction = "A011";
+    message.idempotent = false;
+    return message;
+}
+
+std::string lastErrorCode(agent::Store& store, const std::string& messageId) {
+    const auto record = store.findMessage(messageId);
+    return record && record->lastError ? record->lastError->code : "";
+}
+
+} // namespace
+
+TEST_SUITE("agent") {
+
+    TEST_CASE("interrupted attempts: at start-up a non-idempotent message left sending is failed, "
+              "an idempotent one is released") {
+        OpenStore f;
+        REQUIRE(f.store->enqueue(ersCreate("create-1", f.clock.now()), apiEvent("create-1")));
+        REQUIRE(f.store->enqueue(makeMessage("eps-1", f.clock.now()), apiEvent("eps-1")));
+        REQUIRE(f.store->claimDue("worker-1", 60s, 10)->size() == 2);
+
+        // The process died mid-send; the next one starts.
+        auto released = f.store->releaseAllLeases();
+        REQUIRE(released);
+        CHECK(*released == 2);
+
+        CHECK(stateName(f.store->findMessage("create-1")->state) == "failed");
+        CHECK(lastErrorCode(*f.store, "create-1") == "outcome-unknown");
+        CHECK(f.store->auditForMessage("create-1").back().detail ==
+              "code outcome-unknown; attempt 1 was interrupted (the agent stopped during it)");
+        CHECK(stateName(f.store->findMessage("eps-1")->state) == "retry-wait");
+
+        auto again = f.store->claimDue("worker-2", 60s, 10);
+        REQUIRE(again->size() == 1);
+        CHECK(again->front().record.messageId == "eps-1");
+    }
+
+    TEST_CASE("interrupted attempts: a lapsed lease of a non-idempotent message fails it instead "
+              "of handing it to another worker") {
+        OpenStore f;
+        REQUIRE(f.store->enqueue(ersCreate("create-1", f.clock.now()), apiEvent("create-1")));
+        REQUIRE(f.store->enqueue(makeMessage("eps-1", f.clock.now()), apiEvent("eps-1")));
+        REQUIRE(f.store->claimDue("worker-a", 60s, 10)->size() == 2);
+
+        f.clock.advance(60s);
+        auto taken = f.store->claimDue("worker-b", 60s, 10);
+        REQUIRE(taken);
+        REQUIRE(taken->size() == 1);
+        CHECK(taken->front().record.messageId == "eps-1");
+        CHECK(stateName(f.store->findMessage("create-1")->state) == "failed");
+        CHECK(lastErrorCode(*f.store, "create-1") == "outcome-unknown");
+        CHECK(f.store->auditForMessage("create-1").back().detail ==
+              "code outcome-unknown; attempt 1 was interrupted (the lease of worker-a ran out)");
+        // The first worker's late answer changes nothing.
+        CHECK_FALSE(f.store->recordAcked("create-1", "worker-a", "late"));
+    }
+
+} // TEST_SUITE
