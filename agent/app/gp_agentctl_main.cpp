@@ -158,7 +158,11 @@ int main(int argc, char** argv) {
         std::cerr << usageText();
         return kUsage;
     }
-    auto settings = loadConfig(configPath);
+    // Checking an export needs only the file: it runs on machines with no agent configured.
+    const bool needsNoConfig = args.size() >= 2 && args[0] == "audit" && args[1] == "verify-export";
+    auto settings = needsNoConfig
+                        ? std::optional<gp::agent::AgentSettings>(gp::agent::AgentSettings{})
+                        : loadConfig(configPath);
     if (!settings) {
         return kUsage;
     }

@@ -154,6 +154,12 @@
     const counts = status.counts || {};
     const waiting = (counts.queued || 0) + (counts['retry-wait'] || 0) + (counts.sending || 0);
     const transfers = status.gp2gp ? status.gp2gp.inProgress : 0;
+    const storage = status.storage || { state: 'ok' };
+    if (storage.state !== 'ok') {
+      return ['red', storage.state === 'full' ? 'The agent\'s disk is full' : 'The agent\'s disk is failing',
+        'New work is refused until this is fixed; what was already accepted is kept. ' +
+        'Tell the practice\'s IT lead.'];
+    }
     if (status.needsAttention > 0) {
       return ['red', status.needsAttention + ' message' + (status.needsAttention === 1 ? '' : 's') +
         ' need' + (status.needsAttention === 1 ? 's' : '') + ' attention',

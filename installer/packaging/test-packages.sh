@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Debian packages' tests (ctest -L packaging; installer/packaging/PackagingTests.cmake).
+# The Debian packages' tests that need no installation (ctest -L packaging;
+# installer/packaging/PackagingTests.cmake). test-install.sh has those that install.
 #   test-packages.sh STEP BUILD_DIR PACKAGES_DIR VERSION
 # STEP is one of:
 #   build      cpack the packages into PACKAGES_DIR/current, and again with version VERSION+1 into
@@ -7,40 +8,10 @@
 #   contents   dpkg-deb -I/-c: files, modes, conffiles, maintainer scripts, Depends
 #   units      systemd-analyze verify of both units in the unpacked packages, and the exposure
 #              score of gp-agent.service (2.5 or lower)
-#   lifecycle  dpkg --root into a throwaway root: install, user and state directory made once,
-#              nothing done to this machine, reinstall is harmless, remove keeps the state,
-#              purge deletes it
-#   deliver    install, queue a message while the Spine is unreachable, upgrade to VERSION+1
-#              (the edited conffile and the queue stay), then the installed gp-agent with the
-#              installed configuration delivers it to the installed spine-mock: acked; purge
-# Exit code 77 (ctest: skipped) when a tool or root, which dpkg --root needs, is missing.
-set -euo pipefail
-
-step=$1
-build=$(cd "$2" && pwd)
-mkdir -p "$3"
-packages=$(cd "$3" && pwd)
-version=$4
-source_dir=$(cd "$(dirname "$0")/../.." && pwd)
-arch=$(dpkg --print-architecture)
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-skip() {
-  echo "SKIPPED: $*" >&2
-  exit 77
-}
-need_tool() { command -v "$1" >/dev/null || skip "$1 is not installed ($2)"; }
-
-deb() { # deb DIR PACKAGE: the one package file
-  local file
-  file="$packages/$1/$2_$(package_version "$1")_${arch}.deb"
-  [ -f "$file" ] || fail "no package $file (did the build step run?)"
-  echo "$file"
-}
-package_version() { if [ "$1" = upgrade ]; then echo "$version+1"; else echo "$version"; fi; }
+#   template   the packaged configuration: unfilled, the agent stops naming the key to fill in;
+#              filled in with an identity and certificates, it starts on mutual TLS
+# shellcheck source=installer/packaging/package-test-lib.sh
+source "$(dirname "$0")/package-test-lib.sh"
 
 # -- build ---------------------------------------------------------------------------------------
 build_packages() {
@@ -124,8 +95,7 @@ check_contents() {
   expect_entry "$listing" -rw-r--r-- /etc/spine-mock/registry.json
 
   # gp-agent-tray exists only where Qt 6 was found at configure time.
-  if grep -q 'gp-agent-tray' "$build/CPackConfig.cmake" 2>/dev/null &&
-    [ -n "$(ls "$packages"/current/gp-agent-tray_*.deb 2>/dev/null)" ]; then
+  if grep -q '^set(CPACK_COMPONENTS_ALL ".*tray' "$build/CPackConfig.cmake"; then
     local tray
     tray=$(deb current gp-agent-tray)
     expect_conffiles "$tray" /etc/xdg/autostart/gp-agent-tray.desktop
@@ -175,230 +145,54 @@ $(cat "$unpacked/security.txt")"
     "$unpacked/lib/systemd/system/spine-mock.service" | tail -1
 }
 
-# -- a throwaway root for dpkg --root ------------------------------------------------------------
-make_root() {
-  [ "$(id -u)" -eq 0 ] || skip "dpkg --root needs root to set owners"
-  need_tool useradd "package passwd"
-  root=$(mktemp -d /tmp/gp-agent-pkgroot-XXXXXX)
-  mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers" \
-    "$root/var/log" "$root/etc/systemd/system" "$root/tmp"
-  touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-  echo 'root:x:0:' >"$root/etc/group"
-  echo 'root:*:19000:0:99999:7:::' >"$root/etc/shadow"
-  echo 'root:*::' >"$root/etc/gshadow"
-  chmod 0640 "$root/etc/shadow" "$root/etc/gshadow"
-  cp /etc/login.defs "$root/etc/login.defs" 2>/dev/null || true
-}
+# -- template ------------------------------------------------------------------------------------
+# The packaged /etc/gp-agent/agent.properties as a practice receives it stops the agent naming the
+# first key to fill in; filled in (identity, certificates: here the test PKI's) the agent starts
+# with mutual TLS and no test flag. So the template's keys are ones the agent knows and accepts.
+check_template() {
+  need_tool openssl "package openssl"
+  local work config pid
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  dpkg-deb -x "$(deb current gp-agent)" "$work/root"
+  bash "$source_dir/tests/support/make-test-pki.sh" "$work/pki" >/dev/null 2>&1 || fail "make-test-pki.sh"
+  mkdir -m 0750 "$work/state"
+  config="$work/root/etc/gp-agent/agent.properties"
 
-# The libraries come from this machine, so Depends are not installed in the root (dpkg's
-# complaints about them go to a log, shown when a step fails).
-dpkg_root() {
-  echo "dpkg $*" >>"$root/tmp/dpkg.log"
-  dpkg --root="$root" --force-script-chrootless --force-depends --log=/dev/null "$@" \
-    >>"$root/tmp/dpkg.log" 2>&1 || {
-    cat "$root/tmp/dpkg.log" >&2
-    return 1
-  }
-}
+  sed -i "s|^agent.stateDir = .*|agent.stateDir = $work/state|" "$config"
+  local status=0
+  "$work/root/usr/bin/gp-agent" --config "$config" >"$work/unfilled.log" 2>&1 || status=$?
+  [ "$status" = 78 ] || fail "the unfilled template: exit $status, expected 78: $(cat "$work/unfilled.log")"
+  grep -q 'agent.odsCode: is required' "$work/unfilled.log" ||
+    fail "the unfilled template does not name agent.odsCode: $(cat "$work/unfilled.log")"
 
-# What must not change on this machine while packages go into the root.
-host_fingerprint() {
-  { getent passwd gp-agent || true; ls -la /etc/systemd/system/multi-user.target.wants 2>/dev/null || true; } |
-    sha256sum
-}
-
-# -L too: the enablement links point at absolute paths, which resolve only inside the root.
-expect_file() { [ -e "$root$1" ] || [ -L "$root$1" ] || fail "$1 missing in the root"; }
-expect_no_file() {
-  if [ -e "$root$1" ] || [ -L "$root$1" ]; then fail "$1 still in the root"; fi
-}
-
-check_user_and_state() {
-  grep -c '^gp-agent:' "$root/etc/passwd" | grep -qx 1 || fail "not exactly one gp-agent user"
-  grep -c '^gp-agent:' "$root/etc/group" | grep -qx 1 || fail "not exactly one gp-agent group"
-  local uid shell
-  uid=$(awk -F: '$1 == "gp-agent" { print $3 }' "$root/etc/passwd")
-  shell=$(awk -F: '$1 == "gp-agent" { print $7 }' "$root/etc/passwd")
-  [ "$uid" -lt 1000 ] || fail "gp-agent is not a system user (uid $uid)"
-  [ "$shell" = /usr/sbin/nologin ] || fail "gp-agent's shell is $shell"
-  [ "$(stat -c '%u %a' "$root/var/lib/gp-agent")" = "$uid 750" ] ||
-    fail "/var/lib/gp-agent is $(stat -c '%u %a' "$root/var/lib/gp-agent"), expected $uid 750"
-}
-
-check_lifecycle() {
-  make_root
-  trap finish EXIT
-  local before
-  before=$(host_fingerprint)
-
-  dpkg_root -i "$(deb current gp-agent)" || fail "install"
-  expect_file /usr/bin/gp-agent
-  expect_file /usr/bin/gp-agentctl
-  expect_file /lib/systemd/system/gp-agent.service
-  expect_file /etc/gp-agent/agent.properties
-  expect_file /etc/systemd/system/multi-user.target.wants/gp-agent.service
-  check_user_and_state
-  [ "$(host_fingerprint)" = "$before" ] || fail "installing into the root changed this machine's users or units"
-
-  # The scripts are idempotent: postinst again, and the same package again (an "upgrade").
-  DPKG_ROOT="$root" DPKG_MAINTSCRIPT_PACKAGE=gp-agent DPKG_MAINTSCRIPT_NAME=postinst \
-    sh "$root/var/lib/dpkg/info/gp-agent.postinst" configure "$version" ||
-    fail "postinst configure run a second time"
-  dpkg_root -i "$(deb current gp-agent)" || fail "reinstall"
-  check_user_and_state
-  [ "$(host_fingerprint)" = "$before" ] || fail "reinstalling changed this machine's users or units"
-
-  echo "queue" >"$root/var/lib/gp-agent/gp-agent.db"
-  dpkg_root -r gp-agent || fail "remove"
-  expect_no_file /usr/bin/gp-agent
-  expect_file /var/lib/gp-agent/gp-agent.db
-  expect_file /etc/gp-agent/agent.properties
-  grep -q '^gp-agent:' "$root/etc/passwd" || fail "remove deleted the user"
-  [ "$(readlink "$root/etc/systemd/system/gp-agent.service")" = /dev/null ] ||
-    fail "remove did not mask the unit, as dh_installsystemd's postrm does"
-  dpkg_root -P gp-agent || fail "purge"
-  expect_no_file /var/lib/gp-agent
-  expect_no_file /etc/gp-agent/agent.properties
-  expect_no_file /etc/systemd/system/multi-user.target.wants/gp-agent.service
-  expect_no_file /etc/systemd/system/gp-agent.service
-  [ "$(host_fingerprint)" = "$before" ] || fail "remove or purge changed this machine"
-
-  dpkg_root -i "$(deb current spine-mock)" || fail "install spine-mock"
-  expect_file /usr/bin/spine-mock
-  expect_file /etc/spine-mock/registry.json
-  expect_file /etc/systemd/system/multi-user.target.wants/spine-mock.service
-  mkdir -p "$root/var/lib/private/spine-mock"
-  dpkg_root -r spine-mock || fail "remove spine-mock"
-  expect_file /var/lib/private/spine-mock
-  dpkg_root -P spine-mock || fail "purge spine-mock"
-  expect_no_file /var/lib/private/spine-mock
-  expect_no_file /etc/spine-mock/registry.json
-  echo "install, reinstall, remove and purge behave; this machine untouched"
-}
-
-# -- deliver -------------------------------------------------------------------------------------
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-# The root is removed after a pass and kept, with its logs, after a failure.
-finish() {
-  local status=$?
-  stop_all
-  if [ "$status" -eq 0 ]; then rm -rf "$root"; else echo "the throwaway root is kept: $root" >&2; fi
-}
-
-json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
-
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || fail "timed out waiting for $what"
+  sed -i -e "s|^agent.odsCode =\$|agent.odsCode = A83008|" \
+    -e "s|^agent.partyKey =\$|agent.partyKey = A83008-9199121|" \
+    -e "s|^agent.asid =\$|agent.asid = 200000001234|" \
+    -e "s|/etc/gp-agent/tls/nhs-ca.pem|$work/pki/ca.pem|" \
+    -e "s|/etc/gp-agent/tls/endpoint.pem|$work/pki/practice-a.pem|" \
+    -e "s|/etc/gp-agent/tls/endpoint.key|$work/pki/practice-a.key|" \
+    -e "s|^api.port = 7670|api.port = 0|" -e "s|^inbound.port = 7671|inbound.port = 0|" "$config"
+  ! grep -q 'allowPlainHttp' <<<"$(grep -v '^#' "$config")" || fail "the template sets a test flag"
+  "$work/root/usr/bin/gp-agent" --config "$config" >"$work/filled.log" 2>&1 &
+  pid=$!
+  local deadline=$((SECONDS + 30))
+  until [ -s "$work/state/ports.json" ]; do
+    kill -0 "$pid" 2>/dev/null || fail "the filled-in template: gp-agent stopped: $(cat "$work/filled.log")"
+    [ $SECONDS -lt $deadline ] || { kill "$pid"; fail "the filled-in template: gp-agent did not start"; }
     sleep 0.1
   done
-}
-
-start_agent() { # the installed binary with the installed (edited) configuration
-  rm -f "$state/ports.json"
-  "$root/usr/bin/gp-agent" --config "$root/etc/gp-agent/agent.properties" >>"$root/tmp/gp-agent.log" 2>&1 &
-  agent_pid=$!
-  pids+=("$agent_pid")
-  wait_for 30 "gp-agent to listen (log: $root/tmp/gp-agent.log)" test -s "$state/ports.json"
-}
-
-stop_agent() {
-  kill -TERM "$agent_pid"
-  wait "$agent_pid" || fail "gp-agent exited with $? on SIGTERM"
-}
-
-ctl() { "$root/usr/bin/gp-agentctl" --config "$root/etc/gp-agent/agent.properties" "$@"; }
-message_field() { ctl --json show "$1" | json_field "$2"; }
-attempted() { [ "$(message_field "$1" attempts)" -ge 1 ] 2>/dev/null; }
-acked() { [ "$(message_field "$1" state)" = acked ]; }
-
-check_deliver() {
-  make_root
-  trap finish EXIT
-  need_tool python3 "package python3"
-  state="$root/var/lib/gp-agent"
-
-  dpkg_root -i "$(deb current gp-agent)" "$(deb current spine-mock)" || fail "install"
-
-  # What a test set-up changes in the installed template: the practice, loopback ports chosen by
-  # the kernel, no TLS, and a Spine nobody listens on (port 1) so the message waits in the queue.
-  cat >>"$root/etc/gp-agent/agent.properties" <<CONF
-
-# -- test set-up (ctest -L packaging)
-agent.odsCode = A83008
-agent.partyKey = A83008-9199121
-agent.asid = 200000001234
-agent.stateDir = $state
-api.port = 0
-inbound.bind = 127.0.0.1
-inbound.port = 0
-tls.caFile =
-tls.certFile =
-tls.keyFile =
-test.allowPlainHttp = true
-retry.baseDelay = PT0.2S
-retry.maxDelay = PT0.5S
-spine.url = http://127.0.0.1:1
-CONF
-  local edited message_id mock_port
-  edited=$(sha256sum <"$root/etc/gp-agent/agent.properties")
-
-  start_agent
-  message_id=$(ctl --json submit eps "$source_dir/installer/examples/prescription.json" | json_field messageId)
-  [ -n "$message_id" ] || fail "no message id from submit"
-  wait_for 30 "the first attempt of $message_id" attempted "$message_id"
-  stop_agent
-  [ "$(message_field_offline "$message_id")" != acked ] || fail "acked without a Spine"
-
-  # Upgrade: the edited conffile and the queue stay.
-  dpkg_root -i "$(deb upgrade gp-agent)" "$(deb upgrade spine-mock)" || fail "upgrade"
-  [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Version}' gp-agent)" = "$version+1" ] ||
-    fail "gp-agent not upgraded"
-  [ "$(sha256sum <"$root/etc/gp-agent/agent.properties")" = "$edited" ] ||
-    fail "the upgrade changed the edited /etc/gp-agent/agent.properties"
-  expect_no_file /etc/gp-agent/agent.properties.dpkg-new
-  [ "$(sqlite3 "$state/gp-agent.db" "SELECT COUNT(*) FROM messages WHERE message_id = '$message_id'")" = 1 ] ||
-    fail "the upgrade lost the queued message"
-
-  # The installed spine-mock with its installed configuration and example registry.
-  cat >>"$root/etc/spine-mock/mock.properties" <<CONF
-mock.port = 0
-mock.stateDir = $root/var/lib/spine-mock
-mock.registry = $root/etc/spine-mock/registry.json
-CONF
-  "$root/usr/bin/spine-mock" --config "$root/etc/spine-mock/mock.properties" >"$root/tmp/spine-mock.log" 2>&1 &
-  pids+=("$!")
-  wait_for 30 "spine-mock to listen (log: $root/tmp/spine-mock.log)" test -s "$root/var/lib/spine-mock/ports.json"
-  mock_port=$(json_field http <"$root/var/lib/spine-mock/ports.json")
-  printf 'spine.url = http://127.0.0.1:%s\n' "$mock_port" >>"$root/etc/gp-agent/agent.properties"
-
-  start_agent
-  wait_for 60 "$message_id to be acked (log: $root/tmp/gp-agent.log)" acked "$message_id"
-  ctl audit verify || fail "audit verify after the upgrade"
-  stop_agent
-  echo "message $message_id queued by $version, acked after the upgrade to $version+1"
-
-  dpkg_root -P gp-agent spine-mock || fail "purge"
-  expect_no_file /var/lib/gp-agent
-}
-
-# The state column straight from the database, with the agent stopped.
-message_field_offline() {
-  sqlite3 "$state/gp-agent.db" "SELECT state FROM messages WHERE message_id = '$1'"
+  kill -TERM "$pid"
+  wait "$pid" || fail "gp-agent exited with $? on SIGTERM"
+  grep -q 'inbound mutual TLS' "$work/filled.log" || fail "the inbound endpoint is not on mutual TLS"
+  ! grep -q 'PLAIN HTTP' "$work/filled.log" || fail "the template runs plain HTTP somewhere"
+  echo "the template stops naming agent.odsCode; filled in, the agent starts on mutual TLS"
 }
 
 case "$step" in
 build) build_packages ;;
 contents) check_contents ;;
 units) check_units ;;
-lifecycle) check_lifecycle ;;
-deliver) check_deliver ;;
+template) check_template ;;
 *) fail "unknown step $step" ;;
 esac

@@ -73,8 +73,8 @@ Forwarder::Forwarder(const MockConfig& config, MockStore& store, FaultPlan& faul
                      const Clock& clock)
     : m_config(config), m_store(store), m_faults(faults), m_clock(clock),
       m_log(Poco::Logger::get("spine-mock.forwarder")),
-      m_client(std::make_unique<ForwardClient>(config.forwardTimeout.value, m_stopping,
-                                               config.tls)) {}
+      m_client(
+          std::make_unique<ForwardClient>(config.forwardTimeout.value, m_stopping, config.tls)) {}
 
 Forwarder::~Forwarder() {
     stop();

@@ -3,9 +3,13 @@
 // messages per second (first accept to last acknowledgement) and p50/p99 latency
 // (accept → acked, from the agent's own createdAt/ackedAt).
 //
-//   build/ci/tests/bench/bench_eps_throughput [N=1000] [clients=4] [dispatch threads=2]
+//   build/ci/tests/bench/bench_eps_throughput [N=1000] [clients=4] [dispatch threads=2] [tls]
+//
+// With `tls` the agent and spine-mock talk mutual TLS (test PKI, docs/security.md); otherwise
+// plain HTTP with test.allowPlainHttp, as the integration tests run.
 
 #include "ProcessHarness.hpp"
+#include "TlsHarness.hpp"
 
 #include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Object.h>
@@ -39,13 +43,17 @@ int main(int argc, char** argv) {
     const int total = argc > 1 ? std::atoi(argv[1]) : 1000;
     const int clients = argc > 2 ? std::atoi(argv[2]) : 4;
     const int dispatchThreads = argc > 3 ? std::atoi(argv[3]) : 2;
+    const bool tls = argc > 4 && std::string(argv[4]) == "tls";
 
     TempDir dir("gp-bench");
-    SpineMock mock(dir.path() / "mock");
+    SpineMock mock(dir.path() / "mock", tls ? spineMockTlsConfig() : "");
+    if (tls) {
+        mock.useTls(tlsClientContext("practice-a"));
+    }
     mock.start();
     Agent agent(dir.path() / "agent", mock.baseUrl(),
                 "dispatch.threads = " + std::to_string(dispatchThreads) +
-                    "\nlog.level = warning\n");
+                    "\nlog.level = warning\n" + (tls ? agentTlsConfig("practice-a") : ""));
     agent.start();
 
     std::vector<std::string> ids;
@@ -100,8 +108,8 @@ int main(int argc, char** argv) {
         lastAck = std::max(lastAck, acked);
     }
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
-    std::printf("eps_throughput: %d messages, %d clients, %d dispatch threads\n", total, clients,
-                dispatchThreads);
+    std::printf("eps_throughput: %d messages, %d clients, %d dispatch threads, %s\n", total,
+                clients, dispatchThreads, tls ? "mutual TLS" : "plain HTTP");
     std::printf("  accepted %zu, refused %d, acked %zu%s\n", ids.size(), refused.load(),
                 latencies.size(), done ? "" : " (timed out waiting)");
     std::printf("  submit phase: %.2f s (%.0f accepted/s)\n", seconds(submitted - started),

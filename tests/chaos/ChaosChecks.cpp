@@ -209,6 +209,11 @@ void Checks::checkLedger() {
             }
             continue;
         }
+        if (asked[0][0] != "closed") {
+            violation("GP2GP transfer " + transfer.conversationId + " ended the campaign " +
+                      asked[0][0] + " at practice B");
+            continue;
+        }
         ++m_figures.recordsClosed;
         if (sent.empty() || sent[0][0] != "closed") {
             violation("GP2GP transfer " + transfer.conversationId +
@@ -234,7 +239,6 @@ void Checks::checkSpineJournal() {
         std::string interaction;
         int processed = 0; // EPS: processed or held; e-RS create: processed
         int accepted = 0;  // hub: stored for forwarding
-        int forwarded = 0; // hub: delivered to the receiving practice
     };
     std::map<std::string, Seen> byMessage;
     for (const auto& entry : m_world.mock().journal()) {
@@ -246,8 +250,6 @@ void Checks::checkSpineJournal() {
             ++m_figures.replaysAnswered;
         } else if (outcome == "accepted") {
             ++seen.accepted;
-        } else if (outcome == "forwarded") {
-            ++seen.forwarded;
         } else if ((outcome == "processed" || outcome == "held") &&
                    (isEps(seen.interaction) || seen.interaction == "A011")) {
             ++seen.processed;
@@ -264,7 +266,6 @@ void Checks::checkSpineJournal() {
         }
         m_figures.epsProcessed += isEps(seen.interaction) ? seen.processed : 0;
         m_figures.hubAccepted += seen.accepted;
-        m_figures.redeliveries += seen.forwarded > 1 ? seen.forwarded - 1 : 0;
     }
     // Every message an agent saw acknowledged reached Spine exactly once.
     for (int index = 0; index < kAgents; ++index) {

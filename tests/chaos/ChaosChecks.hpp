@@ -29,7 +29,6 @@ struct Figures {
     long long epsProcessed = 0;       // EPS messages spine-mock processed (once each)
     long long replaysAnswered = 0;    // resends spine-mock answered with the stored reply
     long long hubAccepted = 0;        // GP2GP messages the hub accepted (once each)
-    long long redeliveries = 0;       // hub deliveries beyond the first of one message
     long long receiverDuplicates = 0; // duplicates a receiving agent recognised and dropped
     long long referralsMade = 0;      // referrals in e-RS
     int recordsIdentical = 0;

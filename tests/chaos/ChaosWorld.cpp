@@ -16,8 +16,9 @@ const test::TestPractice kPracticeA{"A83008", "A83008-9199121", "200000001234"};
 const test::TestPractice kPracticeB{"B86041", "B86041-9199122", "200000005678"};
 
 // The hub retries at test speed and never throttles e-RS: the campaign is about crashes, and a
-// 429 storm would only slow it down.
-const char* const kMockConfig = "mock.gp2gp.retryInterval = PT0.2S\n"
+// 429 storm would only slow it down. GP2GP routes publish 2 retries 0.5 s apart, so a document
+// fails only if spine-mock is down for a whole second around it.
+const char* const kMockConfig = "mock.gp2gp.retryInterval = PT0.5S\n"
                                 "mock.forwardRetryDelay = PT0.1S\n"
                                 "mock.forwardMaxDelay = PT0.5S\n"
                                 "mock.ers.rateLimit = 0\n";
@@ -44,7 +45,10 @@ World::World(const fs::path& root)
         common + "gp2gp.recordSource = " + m_recordSource.string() + "\n", kPracticeA);
     m_agents[kNewPractice] = std::make_unique<test::Agent>(
         root / "practice-b", m_mock.baseUrl(),
-        common + "gp2gp.importDir = " + m_importDir.string() + "\n", kPracticeB);
+        // A transfer whose sender gave up on a document ends at B's receive timeout with NACK
+        // 31; the default (the persist durations, hours) would outlast the campaign.
+        common + "gp2gp.importDir = " + m_importDir.string() + "\ngp2gp.receiveTimeout = PT60S\n",
+        kPracticeB);
     for (auto& agent : m_agents) {
         agent->start();
     }

@@ -196,8 +196,7 @@ std::string summary(const Options& options, const Campaign& campaign, const Chec
          << " hub-accepted=" << figures.hubAccepted << " referrals=" << figures.referralsMade
          << " duplicates-eliminated=" << figures.replaysAnswered + figures.receiverDuplicates
          << " (replays=" << figures.replaysAnswered
-         << " receiver-duplicates=" << figures.receiverDuplicates
-         << " redeliveries=" << figures.redeliveries << ")"
+         << " receiver-duplicates=" << figures.receiverDuplicates << ")"
          << " lost=" << figures.lost << " processed-twice=" << figures.processedTwice
          << " records-identical=" << figures.recordsIdentical << "/" << figures.recordsClosed
          << " transfers-failed=" << figures.transfersFailed

@@ -6,8 +6,9 @@ spine-mock and gp-agent, and the tray on each display: the first shows the icon 
 tray, the second, finding no tray, shows its fallback status window. Drives the agent green
 (a prescription acknowledged), amber (Spine answering 503: a message waiting to retry) and red
 (a permanent MessageError: a failed message), and for each state saves PNG screenshots of the
-icon, its tooltip and the fallback window into --output, checking from the screenshots that
-the icon and the window show the state's colour.
+icon and the fallback window into --output (and of the tooltip in amber and the "message
+failed" notification in red, for docs/tray.md), checking from the screenshots that the icon and
+the window show the state's colour. The trays use a read token, as a workstation's would.
 
 Exits 77 (ctest: skipped) when Xvfb, tint2 or the X tools are missing. python3 stdlib only."""
 
@@ -252,7 +253,7 @@ def save_tooltip(display, centre, state, output):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for option in ("--tray", "--agent", "--spine-mock", "--output"):
+    for option in ("--tray", "--agent", "--agentctl", "--spine-mock", "--output"):
         parser.add_argument(option, required=True)
     args = parser.parse_args()
 
@@ -313,8 +314,18 @@ def run(args, work, output, processes):
     agent_process = processes.start("gp-agent", [args.agent, "--config",
                                                  str(agent_dir / "agent.properties")])
     api_port = read_ports(agent_dir, agent_process, "gp-agent")["api"]
-    token_file = agent_dir / "api-token"
-    agent = Agent(api_port, token_file.read_text().strip())
+    agent = Agent(api_port, (agent_dir / "api-token").read_text().strip())
+
+    # The trays get what a workstation gets: a read token made with gp-agentctl (operations.md).
+    added = subprocess.run([args.agentctl, "--config", str(agent_dir / "agent.properties"),
+                            "token", "add", "reception-1"], capture_output=True, text=True)
+    if added.returncode != 0:
+        raise AssertionError(f"gp-agentctl token add: {added.stderr.strip()}")
+    token_file = work / "tray-token"
+    token_file.write_text(added.stdout.strip() + "\n")
+    token_file.chmod(0o600)
+    reader = Agent(api_port, added.stdout.strip())
+    wait_until(lambda: reader.call("GET", "/v1/status")[0] == 200, "the read token to be accepted")
 
     tray_args = [args.tray, "--agent-url", agent.base, "--token-file", str(token_file),
                  "--poll-interval", "0.3"]

@@ -111,7 +111,13 @@ TEST_SUITE("integration") {
         CHECK((fs::status(file).permissions() & fs::perms::mask) ==
               (fs::perms::owner_read | fs::perms::owner_write));
 
-        CHECK(r.as(reader).get("/v1/status").status == 200);
+        const auto readerStatus = r.as(reader).get("/v1/status");
+        REQUIRE(readerStatus.status == 200);
+        // The status names the caller and its scope, so a tray can grey out what it may not do.
+        const auto caller = parseJsonObject(readerStatus.body)->getObject("caller");
+        REQUIRE(caller);
+        CHECK(caller->getValue<std::string>("name") == "reception-1");
+        CHECK(caller->getValue<std::string>("scope") == "read");
         const auto forbidden = r.as(reader).post("/v1/eps/prescriptions", prescriptionJson());
         CHECK(forbidden.status == 403);
         CHECK(forbidden.body.find("scope full") != std::string::npos);
@@ -146,8 +152,9 @@ TEST_SUITE("integration") {
                                   row->getValue<std::string>("detail"));
             }
         }
-        CHECK(std::find(changes.begin(), changes.end(), "api-tokens-read: no named tokens") !=
-              changes.end());
+        CHECK(std::find(changes.begin(), changes.end(),
+                        "api-tokens-changed: added reception-1 (read); added it-lead (operate); "
+                        "added clinical-1 (full)") != changes.end());
         CHECK(std::find(changes.begin(), changes.end(),
                         "api-tokens-changed: revoked reception-1") != changes.end());
     }
@@ -275,9 +282,9 @@ TEST_SUITE("integration") {
         CHECK((fs::status(file).permissions() & fs::perms::mask) ==
               (fs::perms::owner_read | fs::perms::owner_write));
 
-        // Checked with nothing but the file, as on the machine it is kept on.
-        const auto verified =
-            runAgentCtl(r.agent->configFile(), {"audit", "verify-export", file.string()});
+        // Checked with nothing but the file, as on the machine it is kept on: no configuration.
+        const auto verified = runAgentCtl(r.dir.path() / "no-such.properties",
+                                          {"audit", "verify-export", file.string()});
         CHECK_MESSAGE(verified.exitCode == 0, verified.output);
         CHECK(verified.output.find("audit export intact") != std::string::npos);
 

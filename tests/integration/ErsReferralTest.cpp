@@ -400,4 +400,36 @@ TEST_SUITE("integration") {
         CHECK(reply.status == 409);
         CHECK(reply.body.find("has not created the referral yet") != std::string::npos);
     }
+
+    TEST_CASE("e-RS: an agent killed while its create is in flight makes the referral once") {
+        // Found by the crash campaign (tests/chaos): after a restart the interrupted create was
+        // sent again under the same correlation id, and e-RS made a second referral.
+        Setup s;
+        s.mock.injectFault(
+            R"({"interaction": "A011", "times": 1, "fault": {"type": "delay", "ms": 2000}})");
+        const auto requestId = s.refer({kServiceA});
+        const auto mockLog = s.mock.stateDir() / "spine-mock.log";
+        REQUIRE(waitUntil([&] {
+            return gp::agent::readWholeFile(mockLog).find("injected delay of 2000 ms for e-RS "
+                                                          "A011") != std::string::npos;
+        }));
+        s.agent->kill9(); // the create is at e-RS, its reply not yet back
+        REQUIRE(waitUntil([&] { return s.mockReferrals().size() == 1; }));
+
+        s.agent->start();
+        auto done = s.settle(requestId);
+        REQUIRE_MESSAGE(done->getValue<std::string>("state") == "complete",
+                        textOrEmpty(done, "errorText"));
+        const auto referrals = s.mockReferrals();
+        REQUIRE(referrals.size() == 1);
+        CHECK(done->getValue<std::string>("ubrn") == referrals[0]->getValue<std::string>("ubrn"));
+        CHECK(s.mock.journalCount(requestId + "-create-1", "processed") == 1);
+        const auto names = stepNames(done);
+        REQUIRE(names.size() >= 2);
+        CHECK(names[0] == "create:failed");
+        CHECK(names[1] == "lookup:done");
+        auto create = s.agent->message(
+            done->getArray("steps")->getObject(0)->getValue<std::string>("messageId"));
+        CHECK(create->getObject("lastError")->getValue<std::string>("code") == "outcome-unknown");
+    }
 }

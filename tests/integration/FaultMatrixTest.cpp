@@ -309,6 +309,8 @@ TEST_SUITE("integration") {
         const auto storage = m.status()->getObject("storage");
         CHECK(storage->getValue<std::string>("state") == "full");
         CHECK(storage->getValue<std::string>("detail").find("SQLITE_FULL") != std::string::npos);
+        CHECK(runAgentCtl(m.agent->configFile(), {"status"}).output.find("storage: full") !=
+              std::string::npos);
         REQUIRE(waitUntil([&] {
             return readWholeFile(m.agent->logFile()).find("could not record ack for " + inFlight) !=
                    std::string::npos;

@@ -41,10 +41,20 @@ struct Setup {
         mock.injectFault(kFailOnce);
         const auto reply = agent.submit(prescriptionJson());
         REQUIRE(reply.status == 202);
-        const std::string id = parseJsonObject(reply.body)->getValue<std::string>("messageId");
+        const auto accepted = parseJsonObject(reply.body);
+        const std::string id = accepted->getValue<std::string>("messageId");
+        lastPrescriptionId = accepted->getValue<std::string>("prescriptionId");
         REQUIRE(agent.waitForState(id, "failed"));
         return id;
     }
+
+    std::string itemStateOf(const std::string& prescriptionId) {
+        const auto view =
+            parseJsonObject(agent.api().get("/v1/eps/prescriptions/" + prescriptionId).body);
+        return view->getArray("items")->getObject(0)->getValue<std::string>("state");
+    }
+
+    std::string lastPrescriptionId;
 
     Poco::JSON::Object::Ptr status() { return parseJsonObject(agent.api().get("/v1/status").body); }
 
@@ -92,8 +102,8 @@ std::string addToken(const Agent& agent, const std::string& name, const std::str
     const auto file = agent.stateDir() / "api-tokens";
     {
         std::ofstream out(file, std::ios::app);
-        out << name << ' ' << scope << " 2026-01-01T00:00:00Z "
-            << gp::agent::api::tokenHash(token) << '\n';
+        out << name << ' ' << scope << " 2026-01-01T00:00:00Z " << gp::agent::api::tokenHash(token)
+            << '\n';
     }
     std::filesystem::permissions(file, std::filesystem::perms::owner_read |
                                            std::filesystem::perms::owner_write);
@@ -154,10 +164,14 @@ TEST_SUITE("integration") {
                   ->getArray("messages")
                   ->size() == 0);
 
+        REQUIRE(waitUntil([&] { return s.itemStateOf(s.lastPrescriptionId) == "rejected"; }));
+
         const auto retried = s.agent.api().post("/v1/messages/" + id + "/retry", "");
         CHECK(retried.status == 202);
         CHECK(parseJsonObject(retried.body)->getValue<std::string>("state") == "queued");
         REQUIRE(s.agent.waitForState(id, "acked"));
+        // The prescription's item follows the retry's outcome, not the first failure's.
+        CHECK(waitUntil([&] { return s.itemStateOf(s.lastPrescriptionId) == "sent"; }));
         CHECK(s.actorsOf(id, "retry-requested") ==
               std::vector<std::string>{"api:" + std::string(gp::agent::api::kAdminTokenName)});
         // Spine saw the MessageId twice: refused by the fault, then processed once.
@@ -250,8 +264,7 @@ TEST_SUITE("integration") {
         const std::string operatorToken = addToken(s.agent, "practice-manager", "operate");
         gp::agent::ApiClient manager("127.0.0.1", s.agent.apiPort(), operatorToken);
         CHECK(manager.post("/v1/messages/" + id + "/acknowledge", "").status == 200);
-        CHECK(s.actorsOf(id, "acknowledged") ==
-              std::vector<std::string>{"api:practice-manager"});
+        CHECK(s.actorsOf(id, "acknowledged") == std::vector<std::string>{"api:practice-manager"});
     }
 
     TEST_CASE("GET /v1/messages refuses an unknown state or limit, naming the field") {

@@ -79,8 +79,8 @@ TEST_SUITE("integration") {
 
     TEST_CASE("TLS: an EPS prescription is acknowledged over mutual TLS") {
         TlsSpine spine;
-        Agent agent(spine.dir.path() / "agent", spine.mock.baseUrl(),
-                    agentTlsConfig("practice-a"), kPracticeA);
+        Agent agent(spine.dir.path() / "agent", spine.mock.baseUrl(), agentTlsConfig("practice-a"),
+                    kPracticeA);
         agent.start();
         const auto id = submitted(agent);
         REQUIRE(agent.waitForState(id, "acked"));
@@ -98,8 +98,8 @@ TEST_SUITE("integration") {
                   "effectiveTime": "2024-01-05", "author": "DR A JONES", "entries": [
                   {"kind": "narrative", "text": "Seen over mutual TLS."}]}], "attachments": []})";
         Agent oldPractice(spine.dir.path() / "a", spine.mock.baseUrl(),
-                          agentTlsConfig("practice-a") + "gp2gp.recordSource = " +
-                              records.string() + "\n",
+                          agentTlsConfig("practice-a") +
+                              "gp2gp.recordSource = " + records.string() + "\n",
                           kPracticeA);
         Agent newPractice(spine.dir.path() / "b", spine.mock.baseUrl(),
                           agentTlsConfig("practice-b"), kPracticeB);
@@ -120,8 +120,10 @@ TEST_SUITE("integration") {
             return view.status == 200 ? parseJsonObject(view.body)->getValue<std::string>("state")
                                       : std::string();
         };
-        CHECK(waitUntil([&] { return stateOf(newPractice) == "closed"; }, std::chrono::seconds(60)));
-        CHECK(waitUntil([&] { return stateOf(oldPractice) == "closed"; }, std::chrono::seconds(60)));
+        CHECK(
+            waitUntil([&] { return stateOf(newPractice) == "closed"; }, std::chrono::seconds(60)));
+        CHECK(
+            waitUntil([&] { return stateOf(oldPractice) == "closed"; }, std::chrono::seconds(60)));
     }
 
     TEST_CASE("TLS: spine-mock refuses a missing, expired, wrong-CA or wrong-host client "
@@ -135,16 +137,16 @@ TEST_SUITE("integration") {
         const std::string noCertificate = agentTlsConfig("practice-a") +
                                           "tls.certFile = \ntls.keyFile = \n"
                                           "test.allowPlainHttp = true\n";
-        const std::vector<Case> cases = {{"missing", noCertificate},
-                                         {"expired", agentTlsConfig("expired", "practice-a")},
-                                         {"wrong-ca", agentTlsConfig("wrong-ca", "practice-a")},
-                                         {"wrong-host", agentTlsConfig("wrong-host", "practice-a")}};
+        const std::vector<Case> cases = {
+            {"missing", noCertificate},
+            {"expired", agentTlsConfig("expired", "practice-a")},
+            {"wrong-ca", agentTlsConfig("wrong-ca", "practice-a")},
+            {"wrong-host", agentTlsConfig("wrong-host", "practice-a")}};
         std::vector<std::unique_ptr<Agent>> agents;
         std::vector<std::string> ids;
         for (const auto& each : cases) {
-            agents.push_back(std::make_unique<Agent>(spine.dir.path() / each.name,
-                                                     spine.mock.baseUrl(), each.config,
-                                                     kPracticeA));
+            agents.push_back(std::make_unique<Agent>(
+                spine.dir.path() / each.name, spine.mock.baseUrl(), each.config, kPracticeA));
             agents.back()->start();
             ids.push_back(submitted(*agents.back()));
         }
@@ -161,8 +163,8 @@ TEST_SUITE("integration") {
     TEST_CASE("TLS: the agent's inbound endpoint refuses a missing, expired, wrong-CA or "
               "wrong-host client certificate") {
         TlsSpine spine;
-        Agent agent(spine.dir.path() / "agent", spine.mock.baseUrl(),
-                    agentTlsConfig("practice-a"), kPracticeA);
+        Agent agent(spine.dir.path() / "agent", spine.mock.baseUrl(), agentTlsConfig("practice-a"),
+                    kPracticeA);
         agent.start();
         // The Spine's certificate is accepted: the refusals below are about the certificates.
         CHECK(answered(agent.inboundPort(), "spine"));
@@ -172,6 +174,11 @@ TEST_SUITE("integration") {
         }
         // Nothing refused reached the inbox.
         CHECK(fs::is_empty(agent.stateDir() / "inbox"));
+        const auto log = readFile(agent.logFile());
+        CHECK(log.find("refused a client certificate (CN=practice-a.test): certificate has "
+                       "expired") != std::string::npos);
+        CHECK(log.find("refused a client certificate (CN=practice-b.test): hostname mismatch") !=
+              std::string::npos);
     }
 
     TEST_CASE("TLS: the agent refuses spine-mock's expired, wrong-CA or wrong-host server "
@@ -201,8 +208,8 @@ TEST_SUITE("integration") {
         CHECK_MESSAGE(agentLog.find("spine.url") != std::string::npos, agentLog);
 
         const fs::path mockConfig = dir.path() / "mock.properties";
-        gp::agent::writeFileAtomically(mockConfig, "mock.port = 0\nmock.stateDir = " +
-                                                       dir.path().string() + "\n");
+        gp::agent::writeFileAtomically(
+            mockConfig, "mock.port = 0\nmock.stateDir = " + dir.path().string() + "\n");
         ChildProcess mock(SPINE_MOCK_BIN, {"--config", mockConfig.string()},
                           dir.path() / "mock.log");
         CHECK(mock.waitForExit(std::chrono::seconds(20)) != 0);
@@ -236,5 +243,8 @@ TEST_SUITE("integration") {
         CHECK(secure.get("/v1/status").status == 401);
         gp::agent::ApiClient plain("127.0.0.1", agent.apiPort(), "");
         CHECK_THROWS(plain.get("/healthz"));
+        // gp-agentctl on the same server reads api.certFile and talks HTTPS to the API.
+        const auto status = runAgentCtl(agent.configFile(), {"status"});
+        CHECK_MESSAGE(status.exitCode == 0, status.output);
     }
 }

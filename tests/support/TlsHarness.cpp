@@ -18,8 +18,7 @@ const std::filesystem::path& testPki() {
     // Static: one PKI per test process, removed with the TempDir when the process exits.
     static TempDir directory("gp-test-pki");
     static const bool made = [] {
-        ChildProcess maker("/bin/sh",
-                           {GP_TEST_PKI_SCRIPT, (directory.path() / "pki").string()},
+        ChildProcess maker("/bin/sh", {GP_TEST_PKI_SCRIPT, (directory.path() / "pki").string()},
                            directory.path() / "make-test-pki.log");
         if (maker.waitForExit(std::chrono::seconds(60)) != 0) {
             throw std::runtime_error("make-test-pki.sh failed; see " +
@@ -59,8 +58,7 @@ std::string agentTlsConfig(const std::string& identity, const std::string& inbou
            file("ca.pem") + "\ntls.certFile = " + file(identity + ".pem") +
            "\ntls.keyFile = " + file(identity + ".key") +
            "\ninbound.certFile = " + file(served + ".pem") +
-           "\ninbound.keyFile = " + file(served + ".key") +
-           "\ninbound.clientNames = spine.test\n";
+           "\ninbound.keyFile = " + file(served + ".key") + "\ninbound.clientNames = spine.test\n";
 }
 
 } // namespace gp::test

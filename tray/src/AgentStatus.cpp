@@ -143,7 +143,7 @@ StatusParse parseAgentStatus(const QByteArray& json) {
         const FieldReader transfers(gp2gp.toObject(), QStringLiteral("gp2gp."));
         status.gp2gpInProgress = transfers.count(QStringLiteral("inProgress"), error);
         status.gp2gpFailed = transfers.count(QStringLiteral("failed"), error);
-        status.gp2gpCompleted = transfers.optionalCount(QStringLiteral("completed"), error);
+        status.gp2gpCompleted = transfers.optionalCount(QStringLiteral("recordsReceived"), error);
     }
     const auto caller = root.value(QLatin1String("caller"));
     if (caller.isObject()) {

@@ -1,6 +1,7 @@
 #include "CtlSupport.hpp"
 
 #include <gp/agent/Files.hpp>
+#include <gp/agent/transport/ApiTls.hpp>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
@@ -77,7 +78,9 @@ ApiClient clientFor(const AgentSettings& settings) {
            (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
         token.pop_back();
     }
-    ApiClient client(host, port, token);
+    ApiClient client = settings.apiTls.enabled()
+                           ? ApiClient(host, port, token, apiClientContext(settings.apiTls))
+                           : ApiClient(host, port, token);
     client.setOperator(operatorName());
     return client;
 }

@@ -51,6 +51,11 @@ std::optional<int> status(const Context& ctx, const Args& args) {
         std::cout << "last transport error: " << textOf(error, "code") << " at "
                   << textOf(error, "at") << ": " << textOf(error, "text") << "\n";
     }
+    // Only when the store cannot write: new work is being refused until the disk recovers.
+    if (auto storage = summary->getObject("storage"); storage && textOf(storage, "state") != "ok") {
+        std::cout << "storage: " << textOf(storage, "state") << " since "
+                  << textOf(storage, "since") << ": " << textOf(storage, "detail") << "\n";
+    }
     return kOk;
 }
 

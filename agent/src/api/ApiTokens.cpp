@@ -188,8 +188,9 @@ void TokenRegistry::report(const std::vector<TokenEntry>& before, bool firstRead
         for (const TokenEntry& entry : m_entries) {
             add(described(entry));
         }
-        m_onChange("api-tokens-read",
-                   detail.empty() ? "no named tokens" : "named tokens: " + detail);
+        if (!detail.empty()) { // an agent with only local-admin has nothing to add
+            m_onChange("api-tokens-read", "named tokens: " + detail);
+        }
         return;
     }
     const auto find = [](const std::vector<TokenEntry>& in, const std::string& name) {

@@ -148,6 +148,8 @@ Object::Ptr statusView(const StatusSummary& status, TimePoint now) {
     Object::Ptr transfers = new Object;
     transfers->set("inProgress", static_cast<Poco::Int64>(inProgress));
     transfers->set("failed", static_cast<Poco::Int64>(failed));
+    // Rises by one each time a requested record arrives: the tray's "record arrived" notice.
+    transfers->set("recordsReceived", static_cast<Poco::Int64>(status.recordsReceived));
     out->set("gp2gp", transfers);
     return out;
 }

@@ -132,7 +132,7 @@ private:
             if (method != "GET") {
                 return methodNotAllowed(response, "GET");
             }
-            return showStatus(response);
+            return showStatus(response, caller);
         }
         if (path == "/v1/audit") {
             if (method != "GET") {
@@ -193,9 +193,15 @@ private:
                  api::toJson(api::messageView(*message, m_deps.store.auditForMessage(messageId))));
     }
 
-    void showStatus(HTTPServerResponse& response) {
-        sendJson(response, HTTPResponse::HTTP_OK,
-                 api::toJson(api::statusView(m_deps.store.status(), m_deps.clock.now())));
+    void showStatus(HTTPServerResponse& response, const api::Caller& caller) {
+        auto status = api::statusView(m_deps.store.status(), m_deps.clock.now());
+        // Who is asking and what their token allows, so the tray and the status page can offer
+        // only the actions that will be accepted.
+        Poco::JSON::Object::Ptr who = new Poco::JSON::Object;
+        who->set("name", caller.name);
+        who->set("scope", std::string(api::toString(caller.scope)));
+        status->set("caller", who);
+        sendJson(response, HTTPResponse::HTTP_OK, api::toJson(status));
     }
 
     void listAudit(const Poco::URI& uri, HTTPServerResponse& response) {

@@ -47,7 +47,8 @@ const std::vector<KeyDeclaration> kKeys = {
     {"inbound.certFile", Type::Path, "", false,
      "Server certificate (PEM, then its issuers) of the inbound endpoint; required unless "
      "test.allowPlainHttp."},
-    {"inbound.keyFile", Type::Path, "", false, "Private key of inbound.certFile (PEM, unencrypted)."},
+    {"inbound.keyFile", Type::Path, "", false,
+     "Private key of inbound.certFile (PEM, unencrypted)."},
     {"inbound.clientCaFile", Type::Path, "", false,
      "CA certificates (PEM) a sender's client certificate must chain to; default tls.caFile. A "
      "sender without a valid client certificate is refused during the handshake."},

@@ -18,9 +18,9 @@ bool isLoopback(const std::string& bind) {
 Status bothOrNeither(const ServerTlsSettings& tls) {
     if (tls.certFile.empty() != tls.keyFile.empty()) {
         const std::string missing = tls.certFile.empty() ? "certFile" : "keyFile";
-        return failure(tls.keyPrefix + "." + missing,
-                       tls.keyPrefix + ".certFile and " + tls.keyPrefix +
-                           ".keyFile must be set together");
+        return failure(tls.keyPrefix + "." + missing, tls.keyPrefix + ".certFile and " +
+                                                          tls.keyPrefix +
+                                                          ".keyFile must be set together");
     }
     return success();
 }
@@ -44,8 +44,12 @@ Status checkTransportSecurity(const AgentSettings& s, std::vector<std::string>& 
         std::string what;
     };
     std::vector<Plain> plain;
+    // e-RS counts only when it is configured: its default URL is never dialled without a token.
+    const std::string noUrl;
     const std::pair<const char*, const std::string*> urls[] = {
-        {"spine.url", &s.spineUrl}, {"sds.url", &s.sdsUrl}, {"ers.url", &s.ers.url}};
+        {"spine.url", &s.spineUrl},
+        {"sds.url", &s.sdsUrl},
+        {"ers.url", s.ers.tokenFile.empty() ? &noUrl : &s.ers.url}};
     for (const auto& [key, url] : urls) {
         if (url->rfind("http://", 0) == 0) {
             plain.push_back({key, "is " + *url + ": requests and replies travel unencrypted"});
@@ -71,13 +75,14 @@ Status checkTransportSecurity(const AgentSettings& s, std::vector<std::string>& 
     }
     if (!s.allowPlainHttp) {
         const Plain& first = plain.front();
-        return failure(first.key, first.what + "; use https:// and certificates (docs/security.md)"
-                                               ", or set " +
+        return failure(first.key, first.what +
+                                      "; use https:// and certificates (docs/security.md)"
+                                      ", or set " +
                                       std::string(kFlag) + " = true in a test set-up only");
     }
     for (const Plain& each : plain) {
-        warnings.push_back("PLAIN HTTP, TEST SET-UP ONLY (" + std::string(kFlag) + " = true): " +
-                           each.key + " " + each.what);
+        warnings.push_back("PLAIN HTTP, TEST SET-UP ONLY (" + std::string(kFlag) +
+                           " = true): " + each.key + " " + each.what);
     }
     return success();
 }

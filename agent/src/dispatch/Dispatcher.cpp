@@ -56,6 +56,9 @@ HttpRequest buildRequest(const ClaimedMessage& message) {
     request.headers.insert(request.headers.end(), message.headers.begin(), message.headers.end());
     request.body = message.body;
     request.bodyFile = message.bodyFile;
+    // Only then does a failed connect prove that a non-idempotent request (an e-RS create) was
+    // not sent, which is what makes resending it safe (FhirOutcomeClassifier).
+    request.freshConnection = !message.idempotent;
     return request;
 }
 

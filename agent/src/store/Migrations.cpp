@@ -228,7 +228,7 @@ ALTER TABLE audit ADD COLUMN nhs_number TEXT NULL;
 
 // Staff actions (docs/status-page.md): a failed or expired message acknowledged by staff, the
 // start of each message's latest send (the status page's "last sent"), and agent-wide flags that
-// survive a restart, such as sending paused. (Version 8 is the token scopes' migration.)
+// survive a restart, such as sending paused.
 constexpr std::string_view kMigration9 = R"sql(
 ALTER TABLE messages ADD COLUMN acknowledged_at INTEGER NULL;
 ALTER TABLE messages ADD COLUMN last_sent_at INTEGER NULL;

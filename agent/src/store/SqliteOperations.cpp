@@ -1,3 +1,4 @@
+#include "../gp2gp/TransferStates.hpp"
 #include "SqliteStore.hpp"
 #include "Statement.hpp"
 #include "StoreRows.hpp"
@@ -71,9 +72,18 @@ void SqliteStore::addOperationsStatus(StatusSummary& summary) {
         }
     }
     {
-        Statement query(m_database, "SELECT state, COUNT(*) FROM conversations GROUP BY state");
+        Statement query(m_database,
+                        "SELECT role, state, COUNT(*) FROM conversations GROUP BY role, state");
         while (query.step()) {
-            summary.transferStates[query.text(0)] = query.integer(1);
+            const std::string role = query.text(0);
+            const std::string state = query.text(1);
+            summary.transferStates[state] += query.integer(2);
+            // A requester's transfer reaches "complete" when the record is imported and
+            // "closed" once its final acknowledgement has gone: either way, a record arrived.
+            if (role == gp2gp::kRoleRequester &&
+                (state == gp2gp::kComplete || state == gp2gp::kClosed)) {
+                summary.recordsReceived += query.integer(2);
+            }
         }
     }
     summary.paused = dispatchPausedLocked();
@@ -134,6 +144,17 @@ Status SqliteStore::requeueMessage(const std::string& messageId, const AuditEven
             .bind(2, toEpochMillis(now))
             .bind(3, toEpochMillis(expiresAt))
             .run();
+        // EPS items that followed this message's failure follow it again (docs/eps.md): a
+        // prescription's items wait as queued, a cancellation's as cancel-requested, until the
+        // retry's outcome sets them (EpsStatusTracker).
+        Statement items(
+            m_database,
+            "UPDATE eps_items SET code = '', text = '', updated_at = ?2, state ="
+            " CASE WHEN cancel_message_id = ?1 THEN 'cancel-requested' ELSE 'queued' END"
+            " WHERE (cancel_message_id = ?1 AND state = 'cancel-failed')"
+            " OR (prescription_message_id = ?1 AND cancel_message_id <> ?1"
+            "     AND state IN ('rejected', 'undelivered'))");
+        items.bind(1, messageId).bind(2, toEpochMillis(now)).run();
         std::string detail = "was " + ending->state +
                              (ending->errorCode.empty() ? "" : " with code " + ending->errorCode) +
                              " after " + std::to_string(ending->attempts) +
@@ -142,7 +163,7 @@ Status SqliteStore::requeueMessage(const std::string& messageId, const AuditEven
             detail += "; " + event.detail;
         }
         appendAudit(now, event.actor, event.event.empty() ? "retry-requested" : event.event,
-                    messageId, detail);
+                    messageId, detail, event.nhsNumber);
         return success();
     });
 }
@@ -165,7 +186,8 @@ Status SqliteStore::acknowledgeMessage(const std::string& messageId, const Audit
         update.bind(1, messageId).bind(2, toEpochMillis(now)).run();
         appendAudit(now, event.actor, event.event.empty() ? "acknowledged" : event.event, messageId,
                     event.detail.empty() ? ending->state + " message acknowledged by staff"
-                                         : event.detail);
+                                         : event.detail,
+                    event.nhsNumber);
         return success();
     });
 }

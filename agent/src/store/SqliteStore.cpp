@@ -583,12 +583,19 @@ Result<int> SqliteStore::releaseAllLeases() {
                 continue;
             }
             setState(messageId, MessageState::RetryWait, now);
+            // The attempt the agent cut short by stopping is given back: maxAttempts (the
+            // route's retries) is about the receiver not answering, and a few restarts in a row
+            // must not use it up and fail a GP2GP document (found by the crash campaign).
             Statement schedule(m_database,
-                               "UPDATE messages SET next_attempt_at = ?2 WHERE message_id = ?1");
-            schedule.bind(1, messageId).bind(2, toEpochMillis(now)).run();
+                               "UPDATE messages SET next_attempt_at = ?2, max_attempts ="
+                               " max_attempts + CASE WHEN max_attempts > 0 THEN 1 ELSE 0 END"
+                               " WHERE message_id = ?1 RETURNING max_attempts > 0");
+            schedule.bind(1, messageId).bind(2, toEpochMillis(now));
+            const bool limited = schedule.step() && schedule.integer(0) != 0;
             appendAudit(now, "startup", "lease-released", messageId,
                         "attempt " + std::to_string(attempts) + " by " + owner +
-                            " was interrupted");
+                            " was interrupted" +
+                            (limited ? "; not counted against the limit" : ""));
         }
         return static_cast<int>(held.size());
     });

@@ -4,6 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -45,10 +49,45 @@ Connection open(const fs::path& file, int flags) {
     return connection;
 }
 
+// Reading a WAL database makes its -wal and -shm files when the agent is not running. Made by
+// root (gp-agentctl run with sudo), they would be root's, and the agent, running as its own user,
+// could then not write them at its next start. So files this backup made go to the owner of the
+// state directory, with the agent's mode.
+class SidecarFiles {
+public:
+    explicit SidecarFiles(const fs::path& database)
+        : m_files{fs::path(database.string() + "-wal"), fs::path(database.string() + "-shm")} {
+        for (std::size_t i = 0; i < m_files.size(); ++i) {
+            m_existed[i] = fs::exists(m_files[i]);
+        }
+    }
+    ~SidecarFiles() {
+        struct stat directory {};
+        if (::geteuid() != 0 || ::stat(m_files[0].parent_path().c_str(), &directory) != 0) {
+            return;
+        }
+        for (std::size_t i = 0; i < m_files.size(); ++i) {
+            if (!m_existed[i] && fs::exists(m_files[i])) {
+                // Best effort: a failure here leaves what SQLite made, as without this class.
+                if (::chown(m_files[i].c_str(), directory.st_uid, directory.st_gid) == 0) {
+                    ::chmod(m_files[i].c_str(), 0640);
+                }
+            }
+        }
+    }
+    SidecarFiles(const SidecarFiles&) = delete;
+    SidecarFiles& operator=(const SidecarFiles&) = delete;
+
+private:
+    std::array<fs::path, 2> m_files;
+    std::array<bool, 2> m_existed{};
+};
+
 std::int64_t copyDatabase(const fs::path& source, const fs::path& target) {
     if (!fs::exists(source)) {
         throw std::runtime_error("no database at " + source.string());
     }
+    const SidecarFiles sidecars(source); // declared first: acts after the connections close
     const auto from = open(source, SQLITE_OPEN_READONLY);
     const auto to = open(target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     BackupHandle backup(sqlite3_backup_init(to.get(), "main", from.get(), "main"));

@@ -218,6 +218,15 @@ TransportResult CurlTransport::send(const HttpRequest& request) {
         if (code == CURLE_OK) {
             code = curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
         }
+        // A fresh connection is never silently resent on (HttpRequest::freshConnection), so a
+        // connect failure really means nothing left.
+        const long fresh = request.freshConnection ? 1L : 0L;
+        if (code == CURLE_OK) {
+            code = curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, fresh);
+        }
+        if (code == CURLE_OK) {
+            code = curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, fresh);
+        }
         if (get) {
             return code;
         }

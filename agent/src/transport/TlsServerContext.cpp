@@ -1,5 +1,7 @@
 #include "TlsServerContext.hpp"
 
+#include <gp/agent/transport/ApiTls.hpp>
+
 #include <Poco/Delegate.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/SSLManager.h>
@@ -99,6 +101,22 @@ Poco::Net::Context::Ptr makeServerContext(const ServerTlsSettings& settings) {
             first = false;
         }
     }
+    return context;
+}
+
+Poco::Net::Context::Ptr apiClientContext(const ServerTlsSettings& api) {
+    initialiseOnce();
+    requireReadable(api.certFile, "api.certFile");
+    Poco::Net::Context::Params params;
+    params.caLocation = api.certFile.string();
+    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+    params.loadDefaultCAs = false;
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    // The pinned certificate is the anchor however it was issued; the name check is moot.
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(context->sslContext()), X509_V_FLAG_PARTIAL_CHAIN);
+    context->enableExtendedCertificateVerification(false);
     return context;
 }
 

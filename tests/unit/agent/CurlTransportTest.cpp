@@ -218,6 +218,20 @@ TEST_SUITE("agent") {
         CHECK(server.connectionsAccepted() == 1);
     }
 
+    TEST_CASE("CurlTransport sends a fresh-connection request on a connection of its own") {
+        TestServer server;
+        CurlTransport transport(quickSettings());
+        for (int i = 0; i < 2; ++i) {
+            HttpRequest request =
+                postRequest(server.url("/echo"), {}, "create " + std::to_string(i));
+            request.freshConnection = true;
+            const TransportResult result = transport.send(request);
+            REQUIRE(result.response);
+            CHECK(result.response->body == "create " + std::to_string(i));
+        }
+        CHECK(server.connectionsAccepted() == 2);
+    }
+
     TEST_CASE("CurlTransport reports a refused connection as ConnectFailed") {
         Poco::UInt16 port = 0;
         {

@@ -317,4 +317,21 @@ TEST_SUITE("agent") {
         REQUIRE(f.store->replyOf(other));
         CHECK(f.store->replyOf(other)->body == "Not here");
     }
+
+    TEST_CASE("Dispatcher sends a non-idempotent message on a fresh connection, others on a kept "
+              "one") {
+        // Found by the crash campaign: libcurl resent a create on a new connection after its
+        // kept-alive one died, and the resend's connect failure hid that the first had arrived.
+        Fixture f;
+        f.enqueue(f.fhirCreate(kId));
+        f.transport.replies = {replied(201, kCreated, {{"ETag", "W/\"1\""}})};
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        const std::string other = "9E3C1B2A-1111-4E83-A7E8-2C5D9B6F0A03";
+        f.enqueue(f.ebxml(other));
+        f.transport.replies = {replied(200, applicationAckAA(), {{"Content-Type", "text/xml"}})};
+        CHECK(f.dispatcher.runOnce(f.transport) == 1);
+        REQUIRE(f.transport.requests.size() == 2);
+        CHECK(f.transport.requests[0].freshConnection);
+        CHECK_FALSE(f.transport.requests[1].freshConnection);
+    }
 }

@@ -139,8 +139,9 @@ TEST_SUITE("agent") {
 TEST_SUITE("agent") {
 
     TEST_CASE("gp2gp record.json: the installer's example record reads") {
-        const auto folder = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." /
-                            "installer" / "examples" / "gp2gp-records" / kNhs;
+        // From the source tree's root, not __FILE__: a compiler cache may make that relative.
+        const auto folder = std::filesystem::path(GP_SOURCE_DIR) / "installer" / "examples" /
+                            "gp2gp-records" / kNhs;
         gp::test::SeededRandom random;
         auto record = readPatientRecord(folder, kNhs, random);
         REQUIRE_MESSAGE(record.ok(), (record.ok() ? "" : record.error().describe()));

@@ -74,7 +74,8 @@ TEST_SUITE("agent") {
         CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name IN ('messages', 'audit', 'schema_migrations', 'inbox',"
                          " 'conversations', 'conversation_parts')") == "6");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "35");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "37");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('agent_flags')") == "3");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('inbox')") == "16");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversations')") == "19");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversation_parts')") == "11");

@@ -74,4 +74,31 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->recordAcked("create-1", "worker-a", "late"));
     }
 
+    TEST_CASE("interrupted attempts: an attempt cut short by a restart is not counted against "
+              "maxAttempts") {
+        // Found by the crash campaign: a GP2GP document with the route's 3 attempts failed after
+        // one refused connect and two restarts of its own agent, and the transfer with it.
+        OpenStore f;
+        REQUIRE(f.store->enqueue(makeMessage("copc-1", f.clock.now(), 1h, 3), apiEvent("copc-1")));
+        for (int restart = 0; restart < 3; ++restart) {
+            REQUIRE(f.store->claimDue("worker", 60s, 10)->size() == 1);
+            REQUIRE(f.store->releaseAllLeases());
+        }
+        CHECK(f.store->auditForMessage("copc-1").back().detail ==
+              "attempt 3 by worker was interrupted; not counted against the limit");
+        auto claimed = f.store->claimDue("worker", 60s, 10);
+        REQUIRE(claimed->size() == 1);
+        CHECK(claimed->front().record.attempts == 4);
+        CHECK(f.store->recordRetry("copc-1", "worker", f.clock.now(), {"http-503", "busy"}, false));
+        // Spine's own failures still count: three real ones end it.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            REQUIRE(f.store->claimDue("worker", 60s, 10)->size() == 1);
+            CHECK(f.store->recordRetry("copc-1", "worker", f.clock.now(), {"http-503", "busy"},
+                                       false));
+        }
+        CHECK(f.store->claimDue("worker", 60s, 10)->empty());
+        CHECK(stateName(f.store->findMessage("copc-1")->state) == "failed");
+        CHECK(lastErrorCode(*f.store, "copc-1") == "retries-exhausted");
+    }
+
 } // TEST_SUITE

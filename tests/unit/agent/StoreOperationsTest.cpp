@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 // Staff actions on the outbox (SqliteOperations.cpp): listing by state, retry, acknowledge,
@@ -255,6 +256,46 @@ TEST_SUITE("agent") {
         const auto states = f.store->status().transferStates;
         CHECK(states.at("continue-sent") == 1);
         CHECK(states.at("failed") == 1);
+        CHECK(f.store->status().recordsReceived == 0);
+
+        // Records received: the requester's complete and closed transfers, never the sender's.
+        for (const auto& [id, role, state] :
+             {std::tuple{"C3", "requester", "complete"}, std::tuple{"C4", "requester", "closed"},
+              std::tuple{"C5", "sender", "closed"}}) {
+            transfer.conversationId = id;
+            transfer.role = role;
+            transfer.state = state;
+            step.conversation = transfer;
+            REQUIRE(f.store->applyStep(step));
+        }
+        CHECK(f.store->status().recordsReceived == 2);
+        CHECK(f.store->status().transferStates.at("closed") == 2);
+    }
+
+    TEST_CASE("a retried prescription's rejected items wait as queued again") {
+        Fixture f;
+        const std::string id = f.newId();
+        const OutboundMessage message = makeMessage(id, f.clock.now());
+        EpsPrescription prescription;
+        prescription.prescriptionId = message.businessId;
+        prescription.messageId = id;
+        EpsItem item;
+        item.prescriptionId = message.businessId;
+        item.lineItemId = "A54219B8-F741-4C47-B662-E4F8DFA49AB6";
+        item.state = "queued";
+        item.prescriptionMessageId = id;
+        REQUIRE(f.store->recordPrescription(prescription, {item}, message, test::apiEvent(id)));
+        REQUIRE(f.store->claimDue(kOwner, 60s, 10));
+        REQUIRE(f.store->recordFailed(id, kOwner, {"0002", "Duplicate prescription ID"}));
+        item.state = "rejected"; // as EpsStatusTracker records the failure
+        item.code = "0002";
+        REQUIRE(f.store->updateItems({item}, {"workflow", "eps-items", id, "rejected"}));
+
+        REQUIRE(f.store->requeueMessage(id, f.staff(id)));
+        const auto items = f.store->itemsOf(message.businessId);
+        REQUIRE(items.size() == 1);
+        CHECK(items[0].state == "queued");
+        CHECK(items[0].code.empty());
     }
 
     TEST_CASE("latestAudit gives the newest rows, oldest first") {

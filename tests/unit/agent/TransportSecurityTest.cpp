@@ -69,7 +69,8 @@ TEST_CASE("transport security: https and certificates both ways start without wa
 TEST_CASE("transport security: each plain connection is refused, naming its key and the flag") {
     CHECK(refusedKey(with(secure(), {{"spine.url", "http://msg.spine.example"}})) == "spine.url");
     CHECK(refusedKey(with(secure(), {{"sds.url", "http://sds.example/d"}})) == "sds.url");
-    CHECK(refusedKey(with(secure(), {{"ers.url", "http://ers.example/FHIR/STU3"}})) == "ers.url");
+    CHECK(refusedKey(with(secure(), {{"ers.url", "http://ers.example/FHIR/STU3"},
+                                     {"ers.tokenFile", "/etc/gp-agent/ers-token"}})) == "ers.url");
     CHECK(refusedKey(with(secure(), {{"inbound.certFile", ""}, {"inbound.keyFile", ""}})) ==
           "inbound.certFile");
     CHECK(refusedKey(with(secure(), {{"tls.certFile", ""}, {"tls.keyFile", ""}})) ==
@@ -94,7 +95,8 @@ TEST_CASE("transport security: test.allowPlainHttp starts plain with one WARNING
         keys.push_back(warning.substr(warning.find("): ") + 3));
         keys.back() = keys.back().substr(0, keys.back().find(' '));
     }
-    CHECK(keys == std::vector<std::string>{"spine.url", "sds.url", "ers.url", "inbound.certFile"});
+    // e-RS is not configured (no ers.tokenFile), so its default URL is never dialled.
+    CHECK(keys == std::vector<std::string>{"spine.url", "sds.url", "inbound.certFile"});
 }
 
 TEST_CASE("transport security: TLS files that cannot make a mutual-TLS listener are refused") {

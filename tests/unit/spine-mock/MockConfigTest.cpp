@@ -58,7 +58,8 @@ TEST_SUITE("spine-mock") {
         CHECK_FALSE(config->forwardInOrder);
         CHECK(warnings ==
               std::vector<std::string>{"unknown configuration key mock.prot is ignored"});
-        CHECK(configKeys().size() == 19); // 17, mock.ers.rateLimit, mock.deferredReplies
+        // 17, mock.ers.rateLimit, mock.deferredReplies, mock.tls.* (4), mock.allowPlainHttp
+        CHECK(configKeys().size() == 24);
     }
 
     TEST_CASE("GP2GP and forwarder keys are read, with per-interaction persist durations") {

@@ -42,10 +42,11 @@ TEST_SUITE("spine-mock") {
     }
 
     TEST_CASE("TLS: mock.tls.* are read and must make a mutual-TLS listener") {
-        const auto config = configured({{"mock.tls.certFile", "/pki/spine.pem"},
-                                        {"mock.tls.keyFile", "/pki/spine.key"},
-                                        {"mock.tls.caFile", "/pki/ca.pem"},
-                                        {"mock.tls.clientNames", "practice-a.test, practice-b.test"}});
+        const auto config =
+            configured({{"mock.tls.certFile", "/pki/spine.pem"},
+                        {"mock.tls.keyFile", "/pki/spine.key"},
+                        {"mock.tls.caFile", "/pki/ca.pem"},
+                        {"mock.tls.clientNames", "practice-a.test, practice-b.test"}});
         CHECK(config.tls.enabled());
         CHECK(config.tls.clientNames ==
               std::vector<std::string>{"practice-a.test", "practice-b.test"});

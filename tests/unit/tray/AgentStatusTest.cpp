@@ -14,7 +14,7 @@ TEST_SUITE("tray") {
             R"({"queued": 3, "sending": 1, "retry-wait": 2, "acked": 40, "failed": 1, "expired": 5})",
             R"("lastSentAt": "2026-11-21T09:58:00.000Z", "paused": true, "needsAttention": 6,)"
             R"( "oldestQueuedAgeSeconds": 12.5, "storage": {"state": "ok"},)"
-            R"( "gp2gp": {"inProgress": 1, "failed": 0, "completed": 7}, "caller": {"name": "reception", "scope": "operate"})"));
+            R"( "gp2gp": {"inProgress": 1, "failed": 0, "recordsReceived": 7}, "caller": {"name": "reception", "scope": "operate"})"));
         REQUIRE(parsed.status);
         const auto& s = *parsed.status;
         CHECK(s.counts.queued == 3);

@@ -279,8 +279,9 @@ TEST_SUITE("tray") {
 
     TEST_CASE("presenter: a GP2GP record arriving raises a notification") {
         Fixture f;
-        const QByteArray before = R"("gp2gp": {"inProgress": 1, "failed": 0, "completed": 4})";
-        const QByteArray after = R"("gp2gp": {"inProgress": 0, "failed": 0, "completed": 5})";
+        const QByteArray before =
+            R"("gp2gp": {"inProgress": 1, "failed": 0, "recordsReceived": 4})";
+        const QByteArray after = R"("gp2gp": {"inProgress": 0, "failed": 0, "recordsReceived": 5})";
         f.presenter.showStatus(status(R"({})", before));
         f.presenter.showStatus(status(R"({})", after));
         const auto notes = f.presenter.takeNotifications();

@@ -54,8 +54,8 @@ bool constantTimeEquals(std::string_view a, std::string_view b);
 class TokenRegistry {
 public:
     /// Told, in words for the audit trail, which named tokens a read of the file found: the
-    /// first read ("event" api-tokens-read) lists them all, later ones (api-tokens-changed) what
-    /// was added, revoked, replaced or rescoped. Called with the registry's lock held.
+    /// first read (event api-tokens-read) lists them all, if any; later ones (api-tokens-changed)
+    /// what was added, revoked, replaced or rescoped. Called with the registry's lock held.
     using ChangeListener = std::function<void(const std::string& event, const std::string& detail)>;
 
     TokenRegistry(std::string_view adminToken, std::filesystem::path tokensFile,

@@ -189,6 +189,7 @@ struct StatusSummary {
     std::int64_t needsAttention = 0;     // failed + expired, not acknowledged by staff
     bool paused = false;                 // staff paused sending (see setDispatchPaused)
     std::map<std::string, std::int64_t> transferStates; // GP2GP conversations by state
+    std::int64_t recordsReceived = 0; // requesting role: records imported (complete or closed)
 };
 
 /// Everything one workflow decision changes, applied in one transaction with its audit rows:
@@ -256,7 +257,8 @@ public:
     virtual std::optional<StoredReply> replyOf(const std::string& messageId) = 0;
 
     /// At start-up of a single-instance store: every message left in sending by a previous
-    /// process goes back to retry-wait, due now (audited "lease-released"), except one that is
+    /// process goes back to retry-wait, due now (audited "lease-released"; the interrupted
+    /// attempt does not count against maxAttempts), except one that is
     /// not idempotent, which may have been acted on: it ends failed with "outcome-unknown"
     /// (audited "failed"), so its workflow looks up what happened. Returns how many.
     virtual Result<int> releaseAllLeases() = 0;

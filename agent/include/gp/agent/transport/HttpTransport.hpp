@@ -16,6 +16,11 @@ struct HttpRequest {
     std::string method = "POST"; // POST, PUT or GET
     /// When set, the body is streamed from this file instead of `body` (large GP2GP parts).
     std::filesystem::path bodyFile;
+    /// Sent on a connection of its own, closed afterwards: for a request that must never arrive
+    /// twice. On a reused keep-alive connection that dies before any reply, libcurl sends the
+    /// request again on a new connection by itself; when that connect then fails, the failure
+    /// says "nothing sent" although the first copy may have arrived and been acted on.
+    bool freshConnection = false;
 };
 
 struct HttpResponse {
