@@ -14,19 +14,23 @@ Exits 77 (ctest: skipped) when chromium or chromedriver is missing. python3 stdl
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import guisupport  # noqa: E402
+from guisupport import Processes  # noqa: E402
 
 SKIPPED = 77
 HERE = Path(__file__).resolve().parent
@@ -37,52 +41,19 @@ OLD_PRACTICE = ("A83008", "A83008-9199121", "200000001234")
 NEW_PRACTICE = ("B86041", "B86041-9199122", "200000005678")
 NHS_NUMBER = "9449304130"
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element key
+WAIT_SECONDS = 45.0  # how long any one step may take before the test fails
 
 
 def progress(text):
     print(f"status-page test: {text}", flush=True)
 
 
-def wait_until(condition, what, timeout=45.0):
-    """Polls `condition` until it returns something true; fails naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
+wait_until = functools.partial(guisupport.wait_until, timeout=WAIT_SECONDS)
 
 
 def check(condition, what):
     if not condition:
         raise AssertionError(what)
-
-
-class Processes:
-    """Every child this test starts, stopped (by its own pid) when the test ends."""
-
-    def __init__(self, logs):
-        self.logs = logs
-        self.children = []
-
-    def start(self, name, args):
-        log = open(self.logs / f"{name}.log", "wb")
-        child = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.children.append(child)
-        return child
-
-    def stop_all(self):
-        for child in reversed(self.children):
-            if child.poll() is None:
-                child.terminate()
-        for child in reversed(self.children):
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
 
 
 def http(method, url, body=None, token=None):
@@ -104,17 +75,6 @@ def http(method, url, body=None, token=None):
             return error.code, data.decode(errors="replace")
 
 
-def read_ports(state_dir, child, name):
-    ports_file = state_dir / "ports.json"
-
-    def ready():
-        if child.poll() is not None:
-            raise AssertionError(f"{name} exited with {child.returncode}; see its log")
-        return ports_file.exists() and json.loads(ports_file.read_text() or "{}")
-
-    return wait_until(ready, f"{name}'s ports.json")
-
-
 def start_agent(processes, work, name, practice, spine, extra):
     state = work / name
     state.mkdir(mode=0o700)
@@ -125,7 +85,7 @@ def start_agent(processes, work, name, practice, spine, extra):
         f"spine.url = {spine}\nsds.url = {spine}/spine-directory\ntest.allowPlainHttp = true\n"
         "retry.baseDelay = PT0.05S\nretry.maxDelay = PT0.2S\n" + extra)
     child = processes.start(name, [ARGS.agent, "--config", str(state / "agent.properties")])
-    ports = read_ports(state, child, name)
+    ports = guisupport.read_ports(state, child, name, WAIT_SECONDS)
     return {"state": state, "api": f"http://127.0.0.1:{ports['api']}",
             "inbound": f"http://127.0.0.1:{ports['inbound']}/inbound",
             "admin": (state / "api-token").read_text().strip()}
@@ -261,7 +221,7 @@ def main():
             "mock.forwardRetryDelay = PT10M\nmock.forwardMaxDelay = PT10M\n")
         mock = processes.start("spine-mock", [ARGS.spine_mock, "--config",
                                               str(mock_dir / "spine-mock.properties")])
-        spine = f"http://127.0.0.1:{read_ports(mock_dir, mock, 'spine-mock')['http']}"
+        spine = f"http://127.0.0.1:{guisupport.read_ports(mock_dir, mock, 'spine-mock', WAIT_SECONDS)['http']}"
 
         records = work / "records"
         write_record(records)

@@ -13,6 +13,7 @@ the window show the state's colour. The trays use a read token, as a workstation
 Exits 77 (ctest: skipped) when Xvfb, tint2 or the X tools are missing. python3 stdlib only."""
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -28,7 +29,9 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import guisupport  # noqa: E402
 import screenshots  # noqa: E402
+from guisupport import Processes, read_ports  # noqa: E402
 
 SKIPPED = 77
 HERE = Path(__file__).resolve().parent
@@ -43,46 +46,8 @@ def progress(text):
     print(f"[{time.monotonic() - STARTED:5.1f}s] {text}", flush=True)
 
 
-def wait_until(condition, what, timeout=30.0):
-    """Polls `condition` until it returns something true; fails naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        try:
-            result = condition()
-        except screenshots.CaptureError as error:  # a picture failed: try again, say so if stuck
-            result, last_error = None, error
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}" +
-                                 (f" (last capture error: {last_error})" if last_error else ""))
-        time.sleep(0.1)
-
-
-class Processes:
-    """Every child this test starts, stopped (by its own pid) when the test ends."""
-
-    def __init__(self, logs):
-        self.logs = logs
-        self.children = []
-
-    def start(self, name, args, env=None, **kwargs):
-        log = open(self.logs / f"{name}.log", "wb")
-        child = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, **kwargs)
-        self.children.append((name, child))
-        return child
-
-    def stop_all(self):
-        for _, child in reversed(self.children):
-            if child.poll() is None:
-                child.terminate()
-        for _, child in reversed(self.children):
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+# A screenshot that fails (xwd racing a window) is taken again until the deadline.
+wait_until = functools.partial(guisupport.wait_until, retry_on=(screenshots.CaptureError,))
 
 
 def start_xvfb(processes, name):
@@ -106,17 +71,6 @@ def start_xvfb(processes, name):
     if not number:
         raise AssertionError(f"{name} did not report its display number")
     return ":" + number
-
-
-def read_ports(state_dir, child, name):
-    ports_file = state_dir / "ports.json"
-
-    def ready():
-        if child.poll() is not None:
-            raise AssertionError(f"{name} exited with {child.returncode}; see its log")
-        return ports_file.exists() and json.loads(ports_file.read_text() or "{}")
-
-    return wait_until(ready, f"{name}'s ports.json")
 
 
 class Agent:

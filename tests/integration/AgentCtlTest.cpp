@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 using namespace gp::test;
 
@@ -87,6 +90,28 @@ TEST_SUITE("integration") {
         auto broken = runAgentCtl(agent.configFile(), {"audit", "verify"});
         CHECK(broken.exitCode == 1);
         CHECK_MESSAGE(broken.output.find("BROKEN at row 4") != std::string::npos, broken.output);
+    }
+
+    TEST_CASE("gp-agentctl audit verify and export name the missing database and write nothing") {
+        TempDir dir("gp-no-db");
+        const auto config = dir.path() / "agent.properties";
+        std::ofstream(config) << "agent.stateDir = " << dir.path().string()
+                              << "\nagent.odsCode = A83008\nagent.partyKey = A83008-9199121\n"
+                                 "agent.asid = 200000001234\nspine.url = http://127.0.0.1:9\n"
+                                 "test.allowPlainHttp = true\n";
+        const auto exportFile = dir.path() / "audit.jsonl";
+        for (const auto& args : std::vector<std::vector<std::string>>{
+                 {"audit", "verify"}, {"audit", "export", exportFile.string()}}) {
+            CAPTURE(args[1]);
+            const auto result = runAgentCtl(config, args);
+            CHECK(result.exitCode == 2);
+            CHECK_MESSAGE(
+                result.output.find("no database at " + (dir.path() / "gp-agent.db").string()) !=
+                    std::string::npos,
+                result.output);
+        }
+        CHECK_FALSE(std::filesystem::exists(exportFile));
+        CHECK_FALSE(std::filesystem::exists(dir.path() / "gp-agent.db"));
     }
 
 } // TEST_SUITE

@@ -1,8 +1,8 @@
 // GP2GP end to end: two real gp-agent processes (practice A holds the record, practice B asks
 // for it) and a real spine-mock between them as the Spine's hub and directory.
 
+#include "Gp2gpRecords.hpp"
 #include "ProcessHarness.hpp"
-#include "SeededRandom.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <doctest/doctest.h>
@@ -18,52 +18,6 @@ namespace {
 const TestPractice kOldPractice{"A83008", "A83008-9199121", "200000001234"};
 const TestPractice kNewPractice{"B86041", "B86041-9199122", "200000005678"};
 const std::string kNhsNumber = "9449304130";
-
-struct SourceDocument {
-    std::string file;
-    std::string contentType;
-    std::string bytes;
-};
-
-std::string randomBytes(std::size_t size, std::uint64_t seed) {
-    SeededRandom random(seed);
-    std::string bytes(size, '\0');
-    for (std::size_t i = 0; i < size; i += 8) {
-        const auto word = random.nextU64();
-        for (std::size_t b = 0; b < 8 && i + b < size; ++b) {
-            bytes[i + b] = static_cast<char>((word >> (8 * b)) & 0xFF);
-        }
-    }
-    return bytes;
-}
-
-std::string readFile(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// Writes a patient's folder in practice A's record source: record.json plus the documents.
-void writeRecord(const fs::path& recordSource, const std::vector<SourceDocument>& documents,
-                 int narrativeEntries = 1) {
-    const fs::path folder = recordSource / kNhsNumber;
-    fs::create_directories(folder);
-    std::string entries;
-    for (int i = 0; i < narrativeEntries; ++i) {
-        entries += std::string(i ? ", " : "") + R"({"kind": "narrative", "text": "Entry )" +
-                   std::to_string(i) + R"( of the consultation notes, reviewed and filed."})";
-    }
-    std::string attachments;
-    for (std::size_t i = 0; i < documents.size(); ++i) {
-        attachments += std::string(i ? ", " : "") + R"({"file": ")" + documents[i].file +
-                       R"(", "contentType": ")" + documents[i].contentType + R"("})";
-        std::ofstream(folder / documents[i].file, std::ios::binary) << documents[i].bytes;
-    }
-    std::ofstream(folder / "record.json")
-        << R"({"patient": {"nhsNumber": ")" << kNhsNumber
-        << R"("}, "compositions": [{"title": "Surgery consultation", "effectiveTime": "2024-01-05",
-              "author": "DR A JONES", "entries": [)"
-        << entries << R"(]}], "attachments": [)" << attachments << "]}";
-}
 
 /// Practice A (the old practice), practice B (the new one) and the hub, all started, with both
 /// practices registered in the hub's directory.
@@ -153,7 +107,7 @@ void checkImportedDocuments(const Transfer& t, const std::string& id,
     for (const auto& document : documents) {
         const auto path = t.imported(id) / document.file;
         REQUIRE_MESSAGE(fs::exists(path), path.string());
-        CHECK_MESSAGE(readFile(path) == document.bytes, document.file);
+        CHECK_MESSAGE(readWholeFile(path) == document.bytes, document.file);
     }
 }
 
@@ -166,7 +120,7 @@ struct TransferUnderWay {
 
     explicit TransferUnderWay(std::uint64_t seed)
         : documents{{"scan.tiff", "image/tiff", randomBytes(12 * 1024 * 1024, seed)}} {
-        writeRecord(t.recordSource, documents);
+        writePatientRecord(t.recordSource, kNhsNumber, documents);
         id = t.request();
         REQUIRE(waitUntil(
             [&] {
@@ -188,12 +142,12 @@ TEST_SUITE("integration") {
 
     TEST_CASE("GP2GP: a record without documents moves from the old practice to the new one") {
         Transfer t;
-        writeRecord(t.recordSource, {}, 3);
+        writePatientRecord(t.recordSource, kNhsNumber, {}, 3);
         const auto id = t.request();
 
         REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
         REQUIRE(Transfer::waitForState(*t.oldPractice, id, "closed"));
-        const auto extract = readFile(t.imported(id) / "ehr-extract.xml");
+        const auto extract = readWholeFile(t.imported(id) / "ehr-extract.xml");
         CHECK(extract.find("RCMR_IN030000UK06") != std::string::npos);
         CHECK(extract.find("Entry 2 of the consultation notes") != std::string::npos);
         auto history = Transfer::transfer(*t.newPractice, id)->getArray("history");
@@ -206,7 +160,7 @@ TEST_SUITE("integration") {
             {"discharge-letter.txt", "text/plain", "Discharged home on 4 January.\n"},
             {"ecg-strip.png", "image/png", randomBytes(20'000, 7)},
         };
-        writeRecord(t.recordSource, documents);
+        writePatientRecord(t.recordSource, kNhsNumber, documents);
         const auto id = t.request();
 
         REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
@@ -226,7 +180,7 @@ TEST_SUITE("integration") {
             {"scanned-letter.pdf", "application/pdf", randomBytes(30 * 1024 * 1024, 11)},
             {"note.txt", "text/plain", "A short note that travels inline.\n"},
         };
-        writeRecord(t.recordSource, documents);
+        writePatientRecord(t.recordSource, kNhsNumber, documents);
         const auto id = t.request();
 
         REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed", std::chrono::minutes(3)));
@@ -248,11 +202,11 @@ TEST_SUITE("integration") {
 
     TEST_CASE("GP2GP: an extract over the threshold travels compressed") {
         Transfer t("gp2gp.largeThreshold = 16384\n");
-        writeRecord(t.recordSource, {}, 400);
+        writePatientRecord(t.recordSource, kNhsNumber, {}, 400);
         const auto id = t.request();
 
         REQUIRE(Transfer::waitForState(*t.newPractice, id, "closed"));
-        const auto extract = readFile(t.imported(id) / "ehr-extract.xml");
+        const auto extract = readWholeFile(t.imported(id) / "ehr-extract.xml");
         CHECK(extract.size() > 16384);
         CHECK(extract.find("Entry 399 of the consultation notes") != std::string::npos);
     }
@@ -272,8 +226,8 @@ TEST_SUITE("integration") {
         // The hub cannot deliver one document message: the new practice never gets it.
         t.mock.injectFault(R"({"interaction": "COPC_IN000001UK01", "times": 1, "leg": "forward",
                            "fault": {"type": "http", "status": 400}})");
-        writeRecord(t.recordSource,
-                    {{"big.bin", "application/octet-stream", randomBytes(100'000, 3)}});
+        writePatientRecord(t.recordSource, kNhsNumber,
+                           {{"big.bin", "application/octet-stream", randomBytes(100'000, 3)}});
         const auto id = t.request();
 
         REQUIRE(Transfer::waitForState(*t.newPractice, id, "failed"));
@@ -314,7 +268,8 @@ TEST_SUITE("integration") {
     TEST_CASE(
         "GP2GP: with autoAck off the practice accepts or rejects the record through the API") {
         Transfer t("", "gp2gp.autoAck = false\n");
-        writeRecord(t.recordSource, {{"letter.txt", "text/plain", "Dear colleague\n"}});
+        writePatientRecord(t.recordSource, kNhsNumber,
+                           {{"letter.txt", "text/plain", "Dear colleague\n"}});
 
         SUBCASE("accepted") {
             const auto id = t.request();

@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace gp::test;
 
@@ -275,5 +277,24 @@ TEST_SUITE("integration") {
         const auto badLimit = s.agent.api().get("/v1/messages?limit=0");
         CHECK(badLimit.status == 400);
         CHECK(badLimit.body.find(R"("field":"limit")") != std::string::npos);
+    }
+
+    TEST_CASE("every listing refuses a page size outside 1 to 10000, naming the parameter") {
+        Setup s;
+        const std::vector<std::pair<std::string, std::string>> refused = {
+            {"/v1/messages?limit=10001", "limit"},
+            {"/v1/gp2gp/transfers?limit=0", "limit"},
+            {"/v1/audit?limit=ten", "limit"},
+            {"/v1/audit?latest=0", "latest"},
+        };
+        for (const auto& [target, field] : refused) {
+            CAPTURE(target);
+            const auto reply = s.agent.api().get(target);
+            CHECK(reply.status == 400);
+            CHECK(reply.body.find(R"("field":")" + field + R"(","message":"must be a whole )" +
+                                  R"(number from 1 to 10000")") != std::string::npos);
+        }
+        CHECK(s.agent.api().get("/v1/gp2gp/transfers?limit=10000").status == 200);
+        CHECK(s.agent.api().get("/v1/audit?latest=1").status == 200);
     }
 }

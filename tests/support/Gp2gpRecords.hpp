@@ -37,13 +37,20 @@ inline std::string readWholeFile(const std::filesystem::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// Writes the folder of patient `nhsNumber` under `recordSource`: one consultation with a
-/// narrative entry, and `documents` as its attachments.
+/// Writes the folder of patient `nhsNumber` under `recordSource`: one consultation with
+/// `narrativeEntries` narrative entries ("Entry 0 of the consultation notes…", "Entry 1 …"), and
+/// `documents` as its attachments.
 inline void writePatientRecord(const std::filesystem::path& recordSource,
                                const std::string& nhsNumber,
-                               const std::vector<SourceDocument>& documents) {
+                               const std::vector<SourceDocument>& documents,
+                               int narrativeEntries = 1) {
     const std::filesystem::path folder = recordSource / nhsNumber;
     std::filesystem::create_directories(folder);
+    std::string entries;
+    for (int i = 0; i < narrativeEntries; ++i) {
+        entries += std::string(i ? ", " : "") + R"({"kind": "narrative", "text": "Entry )" +
+                   std::to_string(i) + R"( of the consultation notes, reviewed and filed."})";
+    }
     std::string attachments;
     for (std::size_t i = 0; i < documents.size(); ++i) {
         attachments += std::string(i ? ", " : "") + R"({"file": ")" + documents[i].file +
@@ -53,9 +60,8 @@ inline void writePatientRecord(const std::filesystem::path& recordSource,
     std::ofstream(folder / "record.json")
         << R"({"patient": {"nhsNumber": ")" << nhsNumber
         << R"("}, "compositions": [{"title": "Surgery consultation", "effectiveTime": "2024-01-05",
-              "author": "DR A JONES", "entries": [{"kind": "narrative",
-              "text": "Consultation notes, reviewed and filed."}]}], "attachments": [)"
-        << attachments << "]}";
+              "author": "DR A JONES", "entries": [)"
+        << entries << R"(]}], "attachments": [)" << attachments << "]}";
 }
 
 } // namespace gp::test

@@ -7,8 +7,24 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 namespace gp::agent::ctl {
+
+namespace {
+
+/// The agent's database, read-only, for the commands that need no running agent; nothing, after
+/// saying where it was looked for, when there is none.
+std::unique_ptr<Store> openDatabaseReadOnly(const Context& ctx, const Clock& clock) {
+    const auto file = ctx.settings.stateDir / "gp-agent.db";
+    if (!std::filesystem::exists(file)) {
+        std::cerr << "no database at " << file.string() << "\n";
+        return nullptr;
+    }
+    return openSqliteStoreReadOnly(file, clock);
+}
+
+} // namespace
 
 // audit list [--after N] [--limit N]
 std::optional<int> auditList(const Context& ctx, const Args& args) {
@@ -36,13 +52,11 @@ std::optional<int> auditList(const Context& ctx, const Args& args) {
 
 // Reads the database file, not the API: it needs no running agent.
 std::optional<int> auditVerify(const Context& ctx, const Args& /*args*/) {
-    const auto file = ctx.settings.stateDir / "gp-agent.db";
-    if (!std::filesystem::exists(file)) {
-        std::cerr << "no database at " << file.string() << "\n";
+    SystemClock clock;
+    const auto store = openDatabaseReadOnly(ctx, clock);
+    if (!store) {
         return kUsage;
     }
-    SystemClock clock;
-    auto store = openSqliteStoreReadOnly(file, clock);
     const auto result = store->verifyAudit();
     if (result.intact) {
         std::cout << "audit trail intact: " << result.rowsChecked << " rows verified\n";
@@ -62,13 +76,11 @@ std::optional<int> auditExport(const Context& ctx, const Args& args) {
     if (args.size() != 1) {
         return std::nullopt;
     }
-    const auto file = ctx.settings.stateDir / "gp-agent.db";
-    if (!std::filesystem::exists(file)) {
-        std::cerr << "no database at " << file.string() << "\n";
+    SystemClock clock;
+    const auto store = openDatabaseReadOnly(ctx, clock);
+    if (!store) {
         return kUsage;
     }
-    SystemClock clock;
-    auto store = openSqliteStoreReadOnly(file, clock);
     const auto check = store->verifyAudit();
     // The export holds NHS numbers: owner-only, like the database it comes from.
     const std::filesystem::path target = args[0];

@@ -19,10 +19,6 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
-
 constexpr std::string_view kCancellationsPath = "/v1/eps/cancellations";
 constexpr std::string_view kPrescriptionsPrefix = "/v1/eps/prescriptions/";
 
@@ -66,18 +62,19 @@ void EpsRoutes::cancel(Poco::Net::HTTPServerRequest& request,
     const CancellationResult result = m_cancellations->cancel(*body, m_caller.actor());
     switch (result.kind) {
     case CancellationResult::Kind::Invalid:
-        logger().information("EPS cancellation refused: %z field error(s)", result.errors.size());
+        apiLogger().information("EPS cancellation refused: %z field error(s)",
+                                result.errors.size());
         sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, result.errors);
         return;
     case CancellationResult::Kind::NotStored:
-        logger().error("EPS cancellation not stored: %s", result.errors.front().describe());
+        apiLogger().error("EPS cancellation not stored: %s", result.errors.front().describe());
         sendNotStored(response, result.errors.front());
         return;
     case CancellationResult::Kind::Accepted:
         break;
     }
-    logger().information("accepted EPS cancellation %s (prescription %s, item %s)",
-                         result.messageId, result.prescriptionId, result.lineItemId);
+    apiLogger().information("accepted EPS cancellation %s (prescription %s, item %s)",
+                            result.messageId, result.prescriptionId, result.lineItemId);
     if (m_workArrived) {
         m_workArrived();
     }

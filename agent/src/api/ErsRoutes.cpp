@@ -30,10 +30,6 @@ const std::string kReferrals = "/v1/ers/referrals";
 const std::string kServiceSearch = "/v1/ers/services/search";
 const std::string kCancelSuffix = "/cancel";
 
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
-
 HTTPResponse::HTTPStatus statusFor(const Error& error) {
     if (error.where == "store") {
         return notStoredStatus(error);
@@ -187,7 +183,7 @@ void ErsRoutes::refer(HTTPServerRequest& request, HTTPServerResponse& response) 
     }
     auto accepted = m_service->refer(input, m_caller.actor());
     if (!accepted) {
-        logger().information("e-RS request refused: %s", accepted.error().where);
+        apiLogger().information("e-RS request refused: %s", accepted.error().where);
         return sendErrors(response, statusFor(accepted.error()), {accepted.error()});
     }
     Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -267,7 +263,7 @@ void ErsRoutes::cancel(const std::string& requestId, HTTPServerRequest& request,
     }
     auto accepted = m_service->cancel(requestId, reason, m_caller.actor());
     if (!accepted) {
-        logger().information("e-RS cancel of %s refused: %s", requestId, accepted.error().where);
+        apiLogger().information("e-RS cancel of %s refused: %s", requestId, accepted.error().where);
         return sendErrors(response, statusFor(accepted.error()), {accepted.error()});
     }
     if (accepted->failure) {

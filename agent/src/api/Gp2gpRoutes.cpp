@@ -13,7 +13,6 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/NumberParser.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -32,10 +31,6 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 const std::string kPrefix = "/v1/gp2gp/";
-
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
 
 void notRunning(HTTPServerResponse& response) {
     sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
@@ -177,7 +172,7 @@ void Gp2gpRoutes::requestRecord(HTTPServerRequest& request, HTTPServerResponse& 
     auto requested = m_service->requestRecord(*nhsNumber, *fromOds, m_caller.actor());
     if (!requested) {
         const Error& error = requested.error();
-        logger().information("GP2GP request refused: " + error.where);
+        apiLogger().information("GP2GP request refused: " + error.where);
         return sendErrors(response, statusFor(error), {error});
     }
     Object::Ptr out = new Object;
@@ -194,10 +189,12 @@ void Gp2gpRoutes::listTransfers(HTTPServerRequest& request, HTTPServerResponse& 
     for (const auto& [name, value] : uri.getQueryParameters()) {
         if (name == "state") {
             state = value;
-        } else if (name == "limit" &&
-                   (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 10000)) {
-            return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST,
-                              {failure("limit", "must be a whole number from 1 to 10000")});
+        } else if (name == "limit") {
+            const auto size = parsePageSize(response, name, value);
+            if (!size) {
+                return;
+            }
+            limit = *size;
         }
     }
     Array::Ptr list = new Array;

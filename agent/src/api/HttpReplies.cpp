@@ -6,14 +6,20 @@
 #include <gp/agent/TimeFormat.hpp>
 #include <gp/agent/store/Store.hpp>
 
+#include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/NumberParser.h>
 
 #include <istream>
 
 namespace gp::agent::api {
 
 using Poco::Net::HTTPResponse;
+
+Poco::Logger& apiLogger() {
+    return Poco::Logger::get("gp-agent.api");
+}
 
 void sendJson(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
               const std::string& body) {
@@ -99,6 +105,18 @@ Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request,
     sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST,
                {failure("body", "must be a JSON object")});
     return nullptr;
+}
+
+std::optional<int> parsePageSize(Poco::Net::HTTPServerResponse& response, const std::string& name,
+                                 const std::string& value) {
+    int size = 0;
+    if (!Poco::NumberParser::tryParse(value, size) || size < 1 || size > kMaxPageSize) {
+        sendErrors(
+            response, HTTPResponse::HTTP_BAD_REQUEST,
+            {failure(name, "must be a whole number from 1 to " + std::to_string(kMaxPageSize))});
+        return std::nullopt;
+    }
+    return size;
 }
 
 Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time) {

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace Poco {
+class Logger;
+} // namespace Poco
+
 namespace Poco::Net {
 class HTTPServerRequest;
 class HTTPServerResponse;
@@ -20,6 +24,9 @@ namespace gp::agent::api {
 
 // How every route of the local API reads requests and answers, so that each route module
 // (LocalApi.cpp, Gp2gpRoutes.cpp, …) speaks the same JSON and error shapes.
+
+/// The one logger of the local API ("gp-agent.api"), so its lines can be filtered together.
+Poco::Logger& apiLogger();
 
 void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
               const std::string& body);
@@ -48,6 +55,14 @@ std::optional<std::string> readBody(Poco::Net::HTTPServerRequest& request,
 Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request,
                                        Poco::Net::HTTPServerResponse& response,
                                        std::size_t maxBytes);
+
+/// The largest page a listing query parameter (`limit`, `latest`) may ask for.
+constexpr int kMaxPageSize = 10000;
+
+/// A page size from the query parameter `name`, or nothing after answering 400 naming it when
+/// `value` is not a whole number from 1 to kMaxPageSize.
+std::optional<int> parsePageSize(Poco::Net::HTTPServerResponse& response, const std::string& name,
+                                 const std::string& value);
 
 /// JSON null for an absent value.
 Poco::Dynamic::Var optionalTime(const std::optional<TimePoint>& time);

@@ -35,10 +35,7 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
-
+using api::apiLogger;
 using api::methodNotAllowed;
 using api::sendError;
 using api::sendJson;
@@ -58,8 +55,8 @@ public:
         try {
             route(request, response);
         } catch (const std::exception& e) {
-            logger().error("request %s %s failed: %s", request.getMethod(), request.getURI(),
-                           std::string(e.what()));
+            apiLogger().error("request %s %s failed: %s", request.getMethod(), request.getURI(),
+                              std::string(e.what()));
             if (!response.sent()) {
                 sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
                           "internal error; see the agent's log");
@@ -152,19 +149,20 @@ private:
         auto result = m_deps.eps.submit(*body, caller.actor());
         switch (result.kind) {
         case SubmissionResult::Kind::Invalid:
-            logger().information("EPS submission refused: %z field error(s)", result.errors.size());
+            apiLogger().information("EPS submission refused: %z field error(s)",
+                                    result.errors.size());
             sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
                      api::toJson(api::errorsView(result.errors)));
             return;
         case SubmissionResult::Kind::NotStored:
-            logger().error("EPS submission not stored: %s", result.errors.front().describe());
+            apiLogger().error("EPS submission not stored: %s", result.errors.front().describe());
             api::sendNotStored(response, result.errors.front());
             return;
         case SubmissionResult::Kind::Accepted:
             break;
         }
-        logger().information("accepted EPS message %s (prescription %s)", result.messageId,
-                             result.prescriptionId);
+        apiLogger().information("accepted EPS message %s (prescription %s)", result.messageId,
+                                result.prescriptionId);
         if (m_deps.workArrived) {
             m_deps.workArrived();
         }
@@ -215,19 +213,16 @@ private:
                              {failure("after", "must be a non-negative whole number")})));
                 return;
             }
-            if (name == "limit" &&
-                (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 10000)) {
-                sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
-                         api::toJson(api::errorsView(
-                             {failure("limit", "must be a whole number from 1 to 10000")})));
-                return;
-            }
-            if (name == "latest" &&
-                (!Poco::NumberParser::tryParse(value, latest) || latest < 1 || latest > 10000)) {
-                sendJson(response, HTTPResponse::HTTP_BAD_REQUEST,
-                         api::toJson(api::errorsView(
-                             {failure("latest", "must be a whole number from 1 to 10000")})));
-                return;
+            if (name == "limit" || name == "latest") {
+                const auto size = api::parsePageSize(response, name, value);
+                if (!size) {
+                    return;
+                }
+                if (name == "limit") {
+                    limit = *size;
+                } else {
+                    latest = *size;
+                }
             }
         }
         // latest=N: the newest N rows (the status page), oldest first like every page.
@@ -268,7 +263,7 @@ LocalApi::LocalApi(Dependencies dependencies, LocalApiSettings settings)
           [&store = m_deps.store](const std::string& event, const std::string& detail) {
               if (auto recorded = store.recordAuditEvent({"tokens-file", event, "", detail});
                   !recorded) {
-                  logger().error("could not audit %s: %s", event, recorded.error().describe());
+                  apiLogger().error("could not audit %s: %s", event, recorded.error().describe());
               }
           })) {}
 

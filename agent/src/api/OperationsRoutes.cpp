@@ -11,7 +11,6 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/NumberParser.h>
 #include <Poco/URI.h>
 
 #include <optional>
@@ -37,10 +36,6 @@ constexpr std::string_view kAcknowledgeSuffix = "/acknowledge";
 
 /// retry-failed touches at most this many messages per call; the page and the tray call again.
 constexpr int kRetryAllLimit = 10000;
-
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
 
 bool endsWith(const std::string& text, std::string_view suffix) {
     return text.size() > suffix.size() &&
@@ -152,10 +147,12 @@ void OperationsRoutes::listMessages(HTTPServerRequest& request, HTTPServerRespon
                                                         "retry-wait, acked, failed, expired")});
             }
             states.push_back(*state);
-        } else if (name == "limit" &&
-                   (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 10000)) {
-            return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST,
-                              {failure("limit", "must be a whole number from 1 to 10000")});
+        } else if (name == "limit") {
+            const auto size = parsePageSize(response, name, value);
+            if (!size) {
+                return;
+            }
+            limit = *size;
         }
     }
     Array::Ptr list = new Array;
@@ -181,7 +178,8 @@ void OperationsRoutes::retry(const std::string& messageId, HTTPServerResponse& r
     if (!requeued) {
         return sendErrors(response, statusFor(requeued.error()), {requeued.error()});
     }
-    logger().information("message %s queued again at the request of %s", messageId, caller.actor());
+    apiLogger().information("message %s queued again at the request of %s", messageId,
+                            caller.actor());
     wake();
     Object::Ptr out = new Object;
     out->set("messageId", messageId);
@@ -209,8 +207,8 @@ void OperationsRoutes::retryAllFailed(HTTPServerResponse& response, const Caller
         entry->set("reason", *why);
         skipped->add(entry);
     }
-    logger().information("%d failed or expired message(s) queued again at the request of %s",
-                         retried, caller.actor());
+    apiLogger().information("%d failed or expired message(s) queued again at the request of %s",
+                            retried, caller.actor());
     if (retried > 0) {
         wake();
     }
@@ -237,8 +235,8 @@ void OperationsRoutes::setPaused(bool paused, HTTPServerResponse& response, cons
     if (!done) {
         return sendErrors(response, statusFor(done.error()), {done.error()});
     }
-    logger().information("sending %s by %s", std::string(paused ? "paused" : "resumed"),
-                         caller.actor());
+    apiLogger().information("sending %s by %s", std::string(paused ? "paused" : "resumed"),
+                            caller.actor());
     if (!paused) {
         wake();
     }

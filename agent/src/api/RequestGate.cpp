@@ -16,10 +16,6 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 
-Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.api");
-}
-
 // What gp-agentctl sends is a Unix user name; anything else is dropped rather than trusted into
 // an audit row.
 std::string operatorNameFrom(const Poco::Net::HTTPServerRequest& request) {
@@ -73,9 +69,9 @@ std::optional<Caller> admit(Poco::Net::HTTPServerRequest& request,
         caller = tokens.resolve(std::string_view(header).substr(scheme.size()));
     }
     if (!caller) {
-        logger().information("refused %s %s: %s", request.getMethod(),
-                             Poco::URI(request.getURI()).getPath(),
-                             std::string(header.empty() ? "no token" : "unknown token"));
+        apiLogger().information("refused %s %s: %s", request.getMethod(),
+                                Poco::URI(request.getURI()).getPath(),
+                                std::string(header.empty() ? "no token" : "unknown token"));
         response.set("WWW-Authenticate", "Bearer");
         sendError(response, HTTPResponse::HTTP_UNAUTHORIZED,
                   "missing or unknown bearer token; send Authorization: Bearer <token> with the "
@@ -85,9 +81,9 @@ std::optional<Caller> admit(Poco::Net::HTTPServerRequest& request,
     const std::string path = Poco::URI(request.getURI()).getPath();
     const Scope needed = requiredScope(request.getMethod(), path);
     if (!caller->may(needed)) {
-        logger().information("refused %s %s to token %s: needs scope %s, it has %s",
-                             request.getMethod(), path, caller->name, std::string(toString(needed)),
-                             std::string(toString(caller->scope)));
+        apiLogger().information(
+            "refused %s %s to token %s: needs scope %s, it has %s", request.getMethod(), path,
+            caller->name, std::string(toString(needed)), std::string(toString(caller->scope)));
         sendError(response, HTTPResponse::HTTP_FORBIDDEN,
                   "this needs a token with scope " + std::string(toString(needed)) + "; token " +
                       caller->name + " has scope " + std::string(toString(caller->scope)));
