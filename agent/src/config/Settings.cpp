@@ -55,6 +55,12 @@ const std::vector<KeyDeclaration> kKeys = {
     {"inbound.clientNames", Type::String, "", false,
      "Comma-separated host names; the sender's client certificate must name one of them "
      "(subjectAltName DNS, or CN). Empty: any certificate from inbound.clientCaFile."},
+    {"mhs.enabled", Type::Boolean, "false", false,
+     "Start the MHS-adaptor-compatible outbound front (docs/mhs-compat.md)."},
+    {"mhs.bind", Type::String, "127.0.0.1", false,
+     "Address of the MHS front; must be a loopback address (its callers are not "
+     "authenticated)."},
+    {"mhs.port", Type::Port, "7672", false, "Port of the MHS front; 0 picks a free port."},
     {"sds.url", Type::Url, "http://127.0.0.1:7680/spine-directory", false,
      "Base URL of the Spine Directory Service route lookup (or spine-mock's imitation)."},
     {"sds.cacheTtl", Type::Duration, "PT15M", false, "How long a route lookup answer is reused."},
@@ -398,6 +404,10 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     s.inboundTls.clientCaFile = text;
     GP_TAKE(text, reader.raw("inbound.clientNames"));
     s.inboundTls.clientNames = splitNames(text);
+    GP_TAKE(s.mhsEnabled, reader.boolean("mhs.enabled"));
+    GP_TAKE(s.mhsBind, reader.raw("mhs.bind"));
+    GP_TAKE(number, reader.integer("mhs.port", 0, 65535));
+    s.mhsPort = static_cast<int>(number);
     GP_TAKE(s.sdsUrl, reader.url("sds.url"));
     GP_TAKE(s.sdsCacheTtl, reader.duration("sds.cacheTtl"));
     GP_TAKE(text, reader.raw("gp2gp.importDir"));

@@ -38,6 +38,13 @@ Status checkTransportSecurity(const AgentSettings& s, std::vector<std::string>& 
                        "is required with inbound.certFile (or set tls.caFile): the inbound "
                        "endpoint accepts only senders with a client certificate");
     }
+    // The NHS adaptor's API has no authentication, so neither has the front that imitates it:
+    // only processes on this machine may reach it, test set-up or not.
+    if (s.mhsEnabled && !isLoopback(s.mhsBind)) {
+        return failure("mhs.bind", "is " + s.mhsBind +
+                                       ": the MHS front takes unauthenticated requests and "
+                                       "listens on a loopback address only");
+    }
     // What would be refused in a practice, each with the key that would have to change.
     struct Plain {
         std::string key;

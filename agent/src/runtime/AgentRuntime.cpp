@@ -1,4 +1,5 @@
 #include "../inbound/InboundEndpoint.hpp"
+#include "../mhs/MhsFront.hpp"
 
 #include <gp/agent/AgentRuntime.hpp>
 #include <gp/agent/FilePermissions.hpp>
@@ -72,6 +73,7 @@ struct AgentRuntime::Parts {
     std::unique_ptr<ErsService> ers;
     std::unique_ptr<LocalApi> api;
     std::unique_ptr<InboundEndpoint> inbound;
+    std::unique_ptr<mhs::MhsFront> mhsFront; // only when mhs.enabled
 };
 
 AgentRuntime::AgentRuntime(AgentSettings settings)
@@ -100,16 +102,15 @@ void AgentRuntime::start() {
                         *released);
     }
 
-    p.eps = std::make_unique<EpsSubmissions>(
-        *p.store, p.clock, p.random,
-        EpsRouting{m_settings.partyKey, m_settings.asid, m_settings.odsCode, m_settings.spineUrl,
-                   m_settings.spinePartyKey, m_settings.spineCpaId, m_settings.spineAsid,
-                   m_settings.epsPersistDuration, m_settings.epsMaxAttempts});
-    p.epsCancellations = std::make_unique<EpsCancellations>(
-        *p.store, p.clock, p.random,
-        EpsRouting{m_settings.partyKey, m_settings.asid, m_settings.odsCode, m_settings.spineUrl,
-                   m_settings.spinePartyKey, m_settings.spineCpaId, m_settings.spineAsid,
-                   m_settings.epsPersistDuration, m_settings.epsMaxAttempts});
+    // EPS messages, whether from the local API or the MHS front, go to Spine under one routing.
+    const EpsRouting epsRouting{m_settings.partyKey,      m_settings.asid,
+                                m_settings.odsCode,       m_settings.spineUrl,
+                                m_settings.spinePartyKey, m_settings.spineCpaId,
+                                m_settings.spineAsid,     m_settings.epsPersistDuration,
+                                m_settings.epsMaxAttempts};
+    p.eps = std::make_unique<EpsSubmissions>(*p.store, p.clock, p.random, epsRouting);
+    p.epsCancellations =
+        std::make_unique<EpsCancellations>(*p.store, p.clock, p.random, epsRouting);
     p.epsTracker = std::make_unique<EpsStatusTracker>(*p.store);
 
     initialiseCurlGlobally();
@@ -171,9 +172,20 @@ void AgentRuntime::start() {
                                                   [gp2gp] { gp2gp->inboundArrived(); });
     p.inbound->start();
 
+    std::string mhsPort;
+    if (m_settings.mhsEnabled) {
+        p.mhsFront = std::make_unique<mhs::MhsFront>(
+            mhs::MhsFront::Dependencies{*p.store, p.clock, p.random, epsRouting,
+                                        [dispatcher] { dispatcher->notify(); }},
+            mhs::MhsFront::Settings{m_settings.mhsBind, m_settings.mhsPort});
+        p.mhsFront->start();
+        mhsPort = ", \"mhs\": " + std::to_string(p.mhsFront->port());
+        logger().notice("MHS front listening on %s:%d", m_settings.mhsBind, p.mhsFront->port());
+    }
+
     writeFileAtomically(m_settings.stateDir / "ports.json",
-                        "{\"api\": " + std::to_string(p.api->port()) +
-                            ", \"inbound\": " + std::to_string(p.inbound->port()) + "}\n");
+                        "{\"api\": " + std::to_string(p.api->port()) + ", \"inbound\": " +
+                            std::to_string(p.inbound->port()) + mhsPort + "}\n");
     logger().notice("listening: local API %s %s:%d, inbound %s %s:%d; sending to %s",
                     std::string(m_settings.apiTls.enabled() ? "https" : "http"), m_settings.apiBind,
                     p.api->port(),
@@ -190,6 +202,9 @@ void AgentRuntime::stop() {
     if (p.inbound) {
         p.inbound->stop();
     }
+    if (p.mhsFront) {
+        p.mhsFront->stop();
+    }
     if (p.gp2gp) {
         p.gp2gp->stop();
     }
@@ -201,6 +216,7 @@ void AgentRuntime::stop() {
     }
     p.api.reset();
     p.inbound.reset();
+    p.mhsFront.reset();
     p.gp2gp.reset();
     p.dispatcher.reset();
     p.ers.reset();

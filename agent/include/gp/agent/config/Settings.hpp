@@ -50,6 +50,11 @@ struct AgentSettings {
     std::size_t inboundMaxBodyBytes = 32 * 1024 * 1024;
     ServerTlsSettings inboundTls; // inbound.*: mutual TLS, as the Spine requires
 
+    /// mhs.*: the MHS-adaptor-compatible outbound front (docs/mhs-compat.md), loopback only.
+    bool mhsEnabled = false;
+    std::string mhsBind = "127.0.0.1";
+    int mhsPort = 7672;
+
     /// test.allowPlainHttp: http:// URLs and a plain inbound endpoint are allowed, with warnings.
     bool allowPlainHttp = false;
 
