@@ -25,13 +25,21 @@ std::string fromXml(const xmlChar* text) {
     return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
 }
 
+void ignoreGenericError(void*, const char*, ...) {}
+
 void initialiseOnce() {
     // xmlInitParser is not safe to race; a function-local static runs it exactly once.
     static const bool initialised = [] {
         xmlInitParser();
+        // Threads started from now on inherit a silent generic handler.
+        xmlThrDefSetGenericErrorFunc(nullptr, ignoreGenericError);
         return true;
     }();
     (void)initialised;
+    // Some errors (a failed encoding conversion, for one) bypass the parser context and go to
+    // this thread's generic handler, which prints them, with bytes of the input, to stderr: the
+    // agent's log. Messages carry patient data, so nothing of theirs may reach a log.
+    xmlSetGenericErrorFunc(nullptr, ignoreGenericError);
 }
 
 struct ParserCtxtDeleter {

@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 using gp::messaging::xml::Namespaces;
@@ -136,6 +141,31 @@ TEST_SUITE("messaging") {
     TEST_CASE("xml escape replaces the five markup characters") {
         CHECK(gp::messaging::xml::escape("a&b<c>d\"e'f") == "a&amp;b&lt;c&gt;d&quot;e&apos;f");
         CHECK(gp::messaging::xml::escape("Zo\xC3\xAB") == "Zo\xC3\xAB");
+    }
+
+    TEST_CASE("xml parse writes nothing to stderr, not even for an encoding error") {
+        // libxml2 reports a failed encoding conversion, with bytes of the input, to its generic
+        // handler: stderr, which is the agent's log. The bytes may be a patient's.
+        const std::string undecodable = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>"
+                                        "<a>\x1b$B\xff\xfe\x1b(B</a>";
+        const std::string capture = "safexml-stderr-" + std::to_string(getpid()) + ".txt";
+        std::fflush(stderr);
+        const int saved = dup(STDERR_FILENO);
+        REQUIRE(saved >= 0);
+        std::FILE* file = std::fopen(capture.c_str(), "w");
+        REQUIRE(file != nullptr);
+        dup2(fileno(file), STDERR_FILENO);
+        const auto result = parse(undecodable, ParseLimits{});
+        std::fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        std::fclose(file);
+        std::ifstream in(capture);
+        std::stringstream written;
+        written << in.rdbuf();
+        std::remove(capture.c_str());
+        CHECK_FALSE(result.ok());
+        CHECK(written.str() == "");
     }
 
 } // TEST_SUITE
