@@ -70,8 +70,11 @@ void EpsEndpoint::journal(const ReceivedHeader& received, const std::string& out
         m_log.error("journal write failed for MessageId %s: %s", received.messageId,
                     stored.error().describe());
     }
-    m_log.information("MessageId=%s interaction=%s outcome=%s reply=%s", received.messageId,
-                      received.interaction, outcome, replyCode);
+    // Poco formats a message before it checks the level: this runs for every request.
+    if (m_log.information()) {
+        m_log.information("MessageId=%s interaction=%s outcome=%s reply=%s", received.messageId,
+                          received.interaction, outcome, replyCode);
+    }
 }
 
 MockAction EpsEndpoint::handle(const MockRequest& request) {
@@ -246,19 +249,33 @@ MockReply EpsEndpoint::setItemState(const MockRequest& request, const std::strin
     return jsonReply(200, text.str());
 }
 
+EpsEndpoint::PayloadReading EpsEndpoint::readPayload(const ebxml::Message& message) {
+    PayloadReading reading;
+    if (message.header.action == kCancellationRequest) {
+        if (auto parsed = readCancellationFacts(message.payload); !parsed) {
+            reading.cancellationRuling = CancellationOutcome{
+                "5000", "Unable to process message: payload is not XML", "", "", false};
+        } else {
+            reading.cancellation = std::move(*parsed);
+            reading.cancellationRuling = findCancellationViolation(reading.cancellation);
+        }
+        return reading;
+    }
+    if (auto parsed = readPrescriptionFacts(message.payload); !parsed) {
+        reading.prescriptionRuling = unableToProcess("payload is not well-formed XML");
+    } else {
+        reading.prescription = std::move(*parsed);
+        reading.prescriptionRuling = findRuleViolation(reading.prescription);
+    }
+    return reading;
+}
+
 MockAction EpsEndpoint::processCancellation(const ReceivedHeader& received,
-                                            const std::string& payload,
+                                            const PayloadReading& reading,
                                             const std::string& receivedAt,
                                             std::optional<int> deferPolls) {
-    CancellationFacts facts;
-    std::optional<CancellationOutcome> outcome;
-    if (auto parsed = readCancellationFacts(payload); !parsed) {
-        outcome = CancellationOutcome{"5000", "Unable to process message: payload is not XML", "",
-                                      "", false};
-    } else {
-        facts = std::move(*parsed);
-        outcome = findCancellationViolation(facts);
-    }
+    const CancellationFacts& facts = reading.cancellation;
+    std::optional<CancellationOutcome> outcome = reading.cancellationRuling;
     if (!outcome) {
         auto found = m_eps.lookup(*facts.prescriptionId, *facts.lineItemId);
         if (!found) {
@@ -283,8 +300,10 @@ MockAction EpsEndpoint::processCancellation(const ReceivedHeader& received,
         !committed) {
         return systemFailure(received, receivedAt, committed.error().describe());
     }
-    m_log.information("MessageId=%s interaction=%s outcome=%s reply=%s", received.messageId,
-                      received.interaction, entry.outcome, outcome->code);
+    if (m_log.information()) {
+        m_log.information("MessageId=%s interaction=%s outcome=%s reply=%s", received.messageId,
+                          received.interaction, entry.outcome, outcome->code);
+    }
     if (deferPolls) {
         return deferred(received, std::move(reply), *deferPolls, receivedAt);
     }
@@ -321,7 +340,25 @@ MockAction EpsEndpoint::process(const MockRequest& request, const std::string& r
                       receivedAt);
     }
 
-    std::lock_guard lock(m_processMutex);
+    // The replay check and the staging of what is decided are one step under m_processMutex;
+    // reading the payload (before) and waiting for the disk (after) are not, so that requests
+    // overlap and the ones behind this one share its commit.
+    const PayloadReading reading = readPayload(message);
+    DeferredDurability durability(m_store.commits());
+    std::unique_lock lock(m_processMutex);
+    MockAction action = processInOrder(received, message, reading, receivedAt, deferPolls);
+    lock.unlock();
+    if (auto onDisk = durability.await(); !onDisk) {
+        return systemFailure(received, receivedAt, onDisk.error().describe());
+    }
+    return action;
+}
+
+MockAction EpsEndpoint::processInOrder(const ReceivedHeader& received,
+                                       const ebxml::Message& message, const PayloadReading& reading,
+                                       const std::string& receivedAt,
+                                       std::optional<int> deferPolls) {
+    const auto& header = message.header;
     auto previous = m_store.findReply(received.messageId);
     if (!previous) {
         return systemFailure(received, receivedAt, previous.error().describe());
@@ -332,25 +369,18 @@ MockAction EpsEndpoint::process(const MockRequest& request, const std::string& r
         return MockAction::answer({original.status, original.contentType, {}, original.body});
     }
     if (header.action == kCancellationRequest) {
-        return processCancellation(received, message.payload, receivedAt, deferPolls);
+        return processCancellation(received, reading, receivedAt, deferPolls);
     }
 
-    PrescriptionFacts facts;
-    AckOutcome outcome = acceptedOutcome();
-    if (auto parsedFacts = readPrescriptionFacts(message.payload); !parsedFacts) {
-        outcome = unableToProcess("payload is not well-formed XML");
-    } else {
-        facts = std::move(*parsedFacts);
-        if (auto violation = findRuleViolation(facts)) {
-            outcome = std::move(*violation);
-        } else {
-            auto owner = m_store.prescriptionAcceptedBy(*facts.prescriptionId);
-            if (!owner) {
-                return systemFailure(received, receivedAt, owner.error().describe());
-            }
-            if (*owner) {
-                outcome = duplicatePrescriptionOutcome();
-            }
+    const PrescriptionFacts& facts = reading.prescription;
+    AckOutcome outcome = reading.prescriptionRuling.value_or(acceptedOutcome());
+    if (!reading.prescriptionRuling) {
+        auto owner = m_store.prescriptionAcceptedBy(*facts.prescriptionId);
+        if (!owner) {
+            return systemFailure(received, receivedAt, owner.error().describe());
+        }
+        if (*owner) {
+            outcome = duplicatePrescriptionOutcome();
         }
     }
 
@@ -379,8 +409,10 @@ MockAction EpsEndpoint::process(const MockRequest& request, const std::string& r
     } else if (auto committed = m_store.recordProcessed(entry, stored, std::nullopt); !committed) {
         return systemFailure(received, receivedAt, committed.error().describe());
     }
-    m_log.information("MessageId=%s interaction=%s outcome=processed reply=%s", received.messageId,
-                      received.interaction, outcome.replyCode());
+    if (m_log.information()) {
+        m_log.information("MessageId=%s interaction=%s outcome=processed reply=%s",
+                          received.messageId, received.interaction, outcome.replyCode());
+    }
     if (deferPolls) {
         return deferred(received, std::move(reply), *deferPolls, receivedAt);
     }

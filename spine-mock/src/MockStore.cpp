@@ -169,7 +169,7 @@ Result<std::optional<Practice>> onePractice(SqliteStatement& query) {
 
 } // namespace
 
-MockStore::MockStore(const std::string& stateDir) {
+MockStore::MockStore(const std::string& stateDir, CommitHooks hooks) {
     Poco::File(stateDir).createDirectories();
     m_db =
         std::make_unique<SqliteDatabase>(Poco::Path(stateDir).append("spine-mock.db").toString());
@@ -183,6 +183,7 @@ MockStore::MockStore(const std::string& stateDir) {
         throw std::runtime_error("cannot upgrade the database in " + stateDir + ": " +
                                  migrated.error().message);
     }
+    m_commits = std::make_unique<GroupCommit>(*m_db, std::move(hooks));
 }
 
 MockStore::~MockStore() = default;
@@ -213,13 +214,37 @@ Status MockStore::migrate() {
 }
 
 Status MockStore::transaction(const std::function<Status(SqliteDatabase&)>& work) {
-    std::lock_guard lock(m_mutex);
-    return inTransaction([&] { return work(*m_db); });
+    return m_commits->write(work);
 }
 
 Status MockStore::withDatabase(const std::function<Status(SqliteDatabase&)>& work) {
-    std::lock_guard lock(m_mutex);
-    return work(*m_db);
+    return m_commits->read(work);
+}
+
+template <typename T, typename Query>
+Result<T> MockStore::readResult(Query query) {
+    std::optional<Result<T>> result;
+    const Status read = m_commits->read([&](SqliteDatabase&) -> Status {
+        result.emplace(query());
+        return result->ok() ? success() : Status(result->error());
+    });
+    if (!read) {
+        return read.error();
+    }
+    return std::move(*result);
+}
+
+template <typename T, typename Update>
+Result<T> MockStore::writeResult(Update update) {
+    std::optional<Result<T>> result;
+    const Status written = m_commits->write([&](SqliteDatabase&) -> Status {
+        result.emplace(update());
+        return result->ok() ? success() : Status(result->error());
+    });
+    if (!written) {
+        return written.error();
+    }
+    return std::move(*result);
 }
 
 template <typename Work>
@@ -249,14 +274,12 @@ Status MockStore::insertJournal(const JournalEntry& entry) {
 }
 
 Status MockStore::appendJournal(const JournalEntry& entry) {
-    std::lock_guard lock(m_mutex);
-    return insertJournal(entry);
+    return m_commits->write([&](SqliteDatabase&) { return insertJournal(entry); });
 }
 
 Status MockStore::recordProcessed(const JournalEntry& entry, const StoredReply& reply,
                                   const std::optional<std::string>& acceptedPrescriptionId) {
-    std::lock_guard lock(m_mutex);
-    return inTransaction([&]() -> Status {
+    return m_commits->write([&](SqliteDatabase&) -> Status {
         auto insertReply = m_db->prepare("INSERT INTO replies (message_id, status, content_type, "
                                          "body, reply_code) VALUES (?, ?, ?, ?, ?)");
         auto stored = insertReply.bind(1, entry.messageId)
@@ -282,136 +305,143 @@ Status MockStore::recordProcessed(const JournalEntry& entry, const StoredReply& 
 }
 
 Result<std::optional<StoredReply>> MockStore::findReply(const std::string& messageId) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        "SELECT status, content_type, body, reply_code FROM replies WHERE message_id = ?");
-    query.bind(1, messageId);
-    auto row = query.step();
-    if (!row) {
-        return row.error();
-    }
-    if (!*row) {
-        return std::optional<StoredReply>();
-    }
-    StoredReply reply;
-    reply.status = static_cast<int>(query.integer(0));
-    reply.contentType = query.text(1);
-    reply.body = query.text(2);
-    reply.replyCode = query.text(3);
-    return std::optional<StoredReply>(std::move(reply));
+    return readResult<std::optional<StoredReply>>([&]() -> Result<std::optional<StoredReply>> {
+        auto query = m_db->prepare(
+            "SELECT status, content_type, body, reply_code FROM replies WHERE message_id = ?");
+        query.bind(1, messageId);
+        auto row = query.step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return std::optional<StoredReply>();
+        }
+        StoredReply reply;
+        reply.status = static_cast<int>(query.integer(0));
+        reply.contentType = query.text(1);
+        reply.body = query.text(2);
+        reply.replyCode = query.text(3);
+        return std::optional<StoredReply>(std::move(reply));
+    });
 }
 
 Result<std::optional<std::string>>
 MockStore::prescriptionAcceptedBy(const std::string& prescriptionId) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare("SELECT message_id FROM prescriptions WHERE prescription_id = ?");
-    query.bind(1, prescriptionId);
-    auto row = query.step();
-    if (!row) {
-        return row.error();
-    }
-    if (!*row) {
-        return std::optional<std::string>();
-    }
-    return std::optional<std::string>(query.text(0));
+    return readResult<std::optional<std::string>>([&]() -> Result<std::optional<std::string>> {
+        auto query =
+            m_db->prepare("SELECT message_id FROM prescriptions WHERE prescription_id = ?");
+        query.bind(1, prescriptionId);
+        auto row = query.step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return std::optional<std::string>();
+        }
+        return std::optional<std::string>(query.text(0));
+    });
 }
 
 Result<std::vector<JournalEntry>> MockStore::journal(const std::string& messageId) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        messageId.empty() ? "SELECT sequence, message_id, interaction, outcome, reply_code, "
-                            "received_at, leg, recipient FROM journal ORDER BY sequence"
-                          : "SELECT sequence, message_id, interaction, outcome, reply_code, "
-                            "received_at, leg, recipient FROM journal WHERE message_id = ? "
-                            "ORDER BY sequence");
-    if (!messageId.empty()) {
-        query.bind(1, messageId);
-    }
-    std::vector<JournalEntry> entries;
-    while (true) {
-        auto row = query.step();
-        if (!row) {
-            return row.error();
+    return readResult<std::vector<JournalEntry>>([&]() -> Result<std::vector<JournalEntry>> {
+        auto query = m_db->prepare(
+            messageId.empty() ? "SELECT sequence, message_id, interaction, outcome, reply_code, "
+                                "received_at, leg, recipient FROM journal ORDER BY sequence"
+                              : "SELECT sequence, message_id, interaction, outcome, reply_code, "
+                                "received_at, leg, recipient FROM journal WHERE message_id = ? "
+                                "ORDER BY sequence");
+        if (!messageId.empty()) {
+            query.bind(1, messageId);
         }
-        if (!*row) {
-            break;
+        std::vector<JournalEntry> entries;
+        while (true) {
+            auto row = query.step();
+            if (!row) {
+                return row.error();
+            }
+            if (!*row) {
+                break;
+            }
+            entries.push_back(JournalEntry{query.integer(0), query.text(1), query.text(2),
+                                           query.text(3), query.text(4), query.text(5),
+                                           query.text(6), query.text(7)});
         }
-        entries.push_back(JournalEntry{query.integer(0), query.text(1), query.text(2),
-                                       query.text(3), query.text(4), query.text(5), query.text(6),
-                                       query.text(7)});
-    }
-    return entries;
+        return entries;
+    });
 }
 
 Result<bool> MockStore::upsertPractice(const Practice& practice) {
-    std::lock_guard lock(m_mutex);
-    auto owner = m_db->prepare("SELECT ods_code FROM practices WHERE party_key = ?");
-    owner.bind(1, practice.partyKey);
-    auto owned = owner.step();
-    if (!owned) {
-        return owned.error();
-    }
-    if (*owned && owner.text(0) != practice.odsCode) {
-        return failure("partyKey", "is already registered for " + owner.text(0));
-    }
-    auto existing = m_db->prepare("SELECT 1 FROM practices WHERE ods_code = ?");
-    existing.bind(1, practice.odsCode);
-    auto found = existing.step();
-    if (!found) {
-        return found.error();
-    }
-    auto upsert = m_db->prepare(
-        "INSERT INTO practices (ods_code, party_key, asid, inbound_url) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (ods_code) DO UPDATE SET party_key = excluded.party_key, "
-        "asid = excluded.asid, inbound_url = excluded.inbound_url");
-    auto stored = upsert.bind(1, practice.odsCode)
-                      .bind(2, practice.partyKey)
-                      .bind(3, practice.asid)
-                      .bind(4, practice.inboundUrl)
-                      .run();
-    if (!stored) {
-        return stored.error();
-    }
-    return !*found;
+    return writeResult<bool>([&]() -> Result<bool> {
+        auto owner = m_db->prepare("SELECT ods_code FROM practices WHERE party_key = ?");
+        owner.bind(1, practice.partyKey);
+        auto owned = owner.step();
+        if (!owned) {
+            return owned.error();
+        }
+        if (*owned && owner.text(0) != practice.odsCode) {
+            return failure("partyKey", "is already registered for " + owner.text(0));
+        }
+        auto existing = m_db->prepare("SELECT 1 FROM practices WHERE ods_code = ?");
+        existing.bind(1, practice.odsCode);
+        auto found = existing.step();
+        if (!found) {
+            return found.error();
+        }
+        auto upsert = m_db->prepare(
+            "INSERT INTO practices (ods_code, party_key, asid, inbound_url) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ods_code) DO UPDATE SET party_key = excluded.party_key, "
+            "asid = excluded.asid, inbound_url = excluded.inbound_url");
+        auto stored = upsert.bind(1, practice.odsCode)
+                          .bind(2, practice.partyKey)
+                          .bind(3, practice.asid)
+                          .bind(4, practice.inboundUrl)
+                          .run();
+        if (!stored) {
+            return stored.error();
+        }
+        return !*found;
+    });
 }
 
 Result<std::vector<Practice>> MockStore::practices() {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        "SELECT ods_code, party_key, asid, inbound_url FROM practices ORDER BY ods_code");
-    std::vector<Practice> all;
-    while (true) {
-        auto row = query.step();
-        if (!row) {
-            return row.error();
+    return readResult<std::vector<Practice>>([&]() -> Result<std::vector<Practice>> {
+        auto query = m_db->prepare(
+            "SELECT ods_code, party_key, asid, inbound_url FROM practices ORDER BY ods_code");
+        std::vector<Practice> all;
+        while (true) {
+            auto row = query.step();
+            if (!row) {
+                return row.error();
+            }
+            if (!*row) {
+                return all;
+            }
+            all.push_back(readPractice(query));
         }
-        if (!*row) {
-            return all;
-        }
-        all.push_back(readPractice(query));
-    }
+    });
 }
 
 Result<std::optional<Practice>> MockStore::practiceByOds(const std::string& odsCode) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE ods_code = ?");
-    query.bind(1, odsCode);
-    return onePractice(query);
+    return readResult<std::optional<Practice>>([&]() -> Result<std::optional<Practice>> {
+        auto query = m_db->prepare(
+            "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE ods_code = ?");
+        query.bind(1, odsCode);
+        return onePractice(query);
+    });
 }
 
 Result<std::optional<Practice>> MockStore::practiceByPartyKey(const std::string& partyKey) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE party_key = ?");
-    query.bind(1, partyKey);
-    return onePractice(query);
+    return readResult<std::optional<Practice>>([&]() -> Result<std::optional<Practice>> {
+        auto query = m_db->prepare(
+            "SELECT ods_code, party_key, asid, inbound_url FROM practices WHERE party_key = ?");
+        query.bind(1, partyKey);
+        return onePractice(query);
+    });
 }
 
 Status MockStore::recordAccepted(const JournalEntry& entry, const ForwardRecord& forward,
                                  const StoredReply& ack) {
-    std::lock_guard lock(m_mutex);
-    return inTransaction([&]() -> Status {
+    return m_commits->write([&](SqliteDatabase&) -> Status {
         auto insert = m_db->prepare(
             "INSERT INTO forwards (message_id, interaction, conversation_id, sender, recipient, "
             "content_type, soap_action, body, ack_status, ack_content_type, ack_body, state, "
@@ -444,59 +474,61 @@ Status MockStore::recordAccepted(const JournalEntry& entry, const ForwardRecord&
 }
 
 Result<std::optional<StoredReply>> MockStore::findForwardAck(const std::string& messageId) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare(
-        "SELECT ack_status, ack_content_type, ack_body FROM forwards WHERE message_id = ?");
-    query.bind(1, messageId);
-    auto row = query.step();
-    if (!row) {
-        return row.error();
-    }
-    if (!*row) {
-        return std::optional<StoredReply>();
-    }
-    return std::optional<StoredReply>(
-        StoredReply{static_cast<int>(query.integer(0)), query.text(1), query.text(2), "202"});
-}
-
-Result<std::vector<ForwardRecord>> MockStore::forwards(bool pendingOnly) {
-    std::lock_guard lock(m_mutex);
-    const std::string columns = kForwardColumns;
-    auto query =
-        m_db->prepare(pendingOnly ? "SELECT " + columns +
-                                        " FROM forwards WHERE state = 'pending' ORDER BY sequence"
-                                  : "SELECT " + columns + " FROM forwards ORDER BY sequence");
-    std::vector<ForwardRecord> records;
-    while (true) {
+    return readResult<std::optional<StoredReply>>([&]() -> Result<std::optional<StoredReply>> {
+        auto query = m_db->prepare(
+            "SELECT ack_status, ack_content_type, ack_body FROM forwards WHERE message_id = ?");
+        query.bind(1, messageId);
         auto row = query.step();
         if (!row) {
             return row.error();
         }
         if (!*row) {
-            return records;
+            return std::optional<StoredReply>();
         }
-        records.push_back(readForward(query));
-    }
+        return std::optional<StoredReply>(
+            StoredReply{static_cast<int>(query.integer(0)), query.text(1), query.text(2), "202"});
+    });
+}
+
+Result<std::vector<ForwardRecord>> MockStore::forwards(bool pendingOnly) {
+    return readResult<std::vector<ForwardRecord>>([&]() -> Result<std::vector<ForwardRecord>> {
+        const std::string columns = kForwardColumns;
+        auto query = m_db->prepare(
+            pendingOnly
+                ? "SELECT " + columns + " FROM forwards WHERE state = 'pending' ORDER BY sequence"
+                : "SELECT " + columns + " FROM forwards ORDER BY sequence");
+        std::vector<ForwardRecord> records;
+        while (true) {
+            auto row = query.step();
+            if (!row) {
+                return row.error();
+            }
+            if (!*row) {
+                return records;
+            }
+            records.push_back(readForward(query));
+        }
+    });
 }
 
 Result<std::string> MockStore::forwardBody(const std::string& messageId) {
-    std::lock_guard lock(m_mutex);
-    auto query = m_db->prepare("SELECT body FROM forwards WHERE message_id = ?");
-    query.bind(1, messageId);
-    auto row = query.step();
-    if (!row) {
-        return row.error();
-    }
-    if (!*row) {
-        return failure("messageId", "no forward for " + messageId);
-    }
-    return query.text(0);
+    return readResult<std::string>([&]() -> Result<std::string> {
+        auto query = m_db->prepare("SELECT body FROM forwards WHERE message_id = ?");
+        query.bind(1, messageId);
+        auto row = query.step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return failure("messageId", "no forward for " + messageId);
+        }
+        return query.text(0);
+    });
 }
 
 Status MockStore::recordProgress(const std::string& messageId, const ForwardProgress& progress,
                                  const std::vector<JournalEntry>& entries) {
-    std::lock_guard lock(m_mutex);
-    return inTransaction([&]() -> Status {
+    return m_commits->write([&](SqliteDatabase&) -> Status {
         // Once delivery has ended the body is of no further use; up to 10 MB each, it goes.
         auto update = m_db->prepare(
             "UPDATE forwards SET state = ?, attempts = ?, deliveries = ?, next_attempt_at = ?, "

@@ -6,21 +6,57 @@
 
 namespace gp::mock {
 
-void SqliteStatement::Finalizer::operator()(sqlite3_stmt* statement) const noexcept {
-    sqlite3_finalize(statement);
+void SqliteStatement::GiveBack::operator()(sqlite3_stmt* statement) const noexcept {
+    if (owner != nullptr) {
+        owner->giveBack(statement);
+    } else {
+        sqlite3_finalize(statement);
+    }
 }
 
 void SqliteDatabase::Closer::operator()(sqlite3* db) const noexcept {
     sqlite3_close_v2(db);
 }
 
-SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : m_db(db) {
+SqliteStatement SqliteDatabase::prepare(std::string_view sql) {
+    const std::string key(sql);
+    if (auto idle = m_idle.find(key); idle != m_idle.end() && !idle->second.empty()) {
+        sqlite3_stmt* statement = idle->second.back();
+        idle->second.pop_back();
+        return SqliteStatement(m_db.get(), statement, this);
+    }
     sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    m_statement.reset(raw);
+    const int rc =
+        sqlite3_prepare_v2(m_db.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
     if (rc != SQLITE_OK) {
+        sqlite3_finalize(raw);
         // Our SQL is fixed text: failing to prepare it is a bug, not a runtime condition.
-        throw std::logic_error("cannot prepare SQL: " + std::string(sqlite3_errmsg(db)));
+        throw std::logic_error("cannot prepare SQL: " + std::string(sqlite3_errmsg(m_db.get())));
+    }
+    // Kept by the text SQLite records for it, which is ours unless it had more than one statement.
+    const bool reusable = raw != nullptr && std::string_view(sqlite3_sql(raw)) == sql;
+    return SqliteStatement(m_db.get(), raw, reusable ? this : nullptr);
+}
+
+void SqliteDatabase::giveBack(sqlite3_stmt* statement) noexcept {
+    if (statement == nullptr) {
+        return;
+    }
+    // Reset ends any read the statement left open; its error, if any, was reported by step().
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    try {
+        m_idle[sqlite3_sql(statement)].push_back(statement);
+    } catch (...) {
+        sqlite3_finalize(statement);
+    }
+}
+
+SqliteDatabase::~SqliteDatabase() {
+    for (auto& [sql, statements] : m_idle) {
+        for (sqlite3_stmt* statement : statements) {
+            sqlite3_finalize(statement);
+        }
     }
 }
 
@@ -97,6 +133,10 @@ Status SqliteDatabase::exec(std::string_view sql) {
 
 std::string SqliteDatabase::lastError() const {
     return sqlite3_errmsg(m_db.get());
+}
+
+bool SqliteDatabase::inTransaction() const {
+    return sqlite3_get_autocommit(m_db.get()) == 0;
 }
 
 } // namespace gp::mock

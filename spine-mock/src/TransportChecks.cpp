@@ -4,6 +4,8 @@
 #include <gp/mock/TransportChecks.hpp>
 
 #include <algorithm>
+#include <initializer_list>
+#include <optional>
 
 namespace gp::mock::transport {
 
@@ -14,13 +16,49 @@ namespace mime = messaging::mime;
 namespace xml = messaging::xml;
 
 constexpr std::string_view kNhsServicePrefix = "urn:nhs:names:services:";
-const std::string kHeaderPath = "/SOAP:Envelope/SOAP:Header/eb:MessageHeader/";
+
+// The first element at the path below /SOAP:Envelope/SOAP:Header/eb:MessageHeader, in document
+// order, as the XPath of that path would select it; `next` indexes into `steps` (all eb:).
+std::optional<std::string> firstText(const xml::Element& from,
+                                     std::initializer_list<std::string_view> steps,
+                                     std::size_t next) {
+    if (next == steps.size()) {
+        return from.text();
+    }
+    const std::string_view eb = xml::spineNamespaces().at("eb");
+    for (const auto& child : from.children(eb, steps.begin()[next])) {
+        if (auto found = firstText(child, steps, next + 1)) {
+            return found;
+        }
+    }
+    return std::nullopt;
+}
+
+// Walked rather than asked with XPath, which costs more than the walk on every request.
+std::optional<std::string> headerText(const xml::Document& document,
+                                      std::initializer_list<std::string_view> steps) {
+    const std::string& soap = xml::spineNamespaces().at("SOAP");
+    if (document.rootName() != "Envelope" || document.rootNamespace() != soap) {
+        return std::nullopt;
+    }
+    for (const auto& header : document.root().children(soap, "Header")) {
+        if (auto found = firstText(header, steps, 0)) {
+            return found;
+        }
+    }
+    return std::nullopt;
+}
 
 void readHeaderFields(const xml::Document& document, ReceivedHeader& received) {
-    received.fromPartyId = document.text(kHeaderPath + "eb:From/eb:PartyId").value_or("");
-    received.toPartyId = document.text(kHeaderPath + "eb:To/eb:PartyId").value_or("");
-    received.cpaId = document.text(kHeaderPath + "eb:CPAId").value_or("");
-    received.conversationId = document.text(kHeaderPath + "eb:ConversationId").value_or("");
+    received.fromPartyId = headerText(document, {"MessageHeader", "From", "PartyId"}).value_or("");
+    received.toPartyId = headerText(document, {"MessageHeader", "To", "PartyId"}).value_or("");
+    received.cpaId = headerText(document, {"MessageHeader", "CPAId"}).value_or("");
+    received.conversationId =
+        headerText(document, {"MessageHeader", "ConversationId"}).value_or("");
+}
+
+std::optional<std::string> messageIdOf(const xml::Document& document) {
+    return headerText(document, {"MessageHeader", "MessageData", "MessageId"});
 }
 
 } // namespace
@@ -46,7 +84,7 @@ ReceivedHeader peekHeader(const MockRequest& request) {
         return received;
     }
     if (auto document = xml::parse(multipart->parts.front().body)) {
-        const auto id = document->text(kHeaderPath + "eb:MessageData/eb:MessageId");
+        const auto id = messageIdOf(*document);
         if (id && rules::isUpperCaseUuid(*id)) {
             received.messageId = *id;
         }
@@ -60,6 +98,8 @@ std::variant<ebxml::Message, Rejection> readMessage(const MockRequest& request,
     received.interaction = interactionFromSoapAction(request.header("SOAPAction"));
     const std::string contentType = request.header("Content-Type");
 
+    // The body is split and the envelope parsed once; the shared readers below take them as they
+    // are rather than parsing the request again.
     auto multipart = mime::parse(contentType, request.body);
     if (!multipart || multipart->parts.empty()) {
         const std::string why = multipart ? "no body parts" : multipart.error().describe();
@@ -69,24 +109,37 @@ std::variant<ebxml::Message, Rejection> readMessage(const MockRequest& request,
     const auto start = std::find_if(parts.begin(), parts.end(), [&](const mime::Part& part) {
         return part.contentId == multipart->start;
     });
-    const mime::Part& envelopePart = start != parts.end() ? *start : parts.front();
-    auto document = xml::parse(envelopePart.body);
+    const std::size_t ownIndex =
+        start != parts.end() ? static_cast<std::size_t>(start - parts.begin()) : 0;
+    auto document = xml::parse(parts[ownIndex].body);
     if (!document) {
         return Rejection{"OtherXml", "500:SOAP envelope is not well-formed XML"};
     }
-    // Read with our own XPath first, so that what we answer does not depend on how lenient the
+    // Read with our own walk first, so that what we answer does not depend on how lenient the
     // shared envelope parser is about the MessageId.
     readHeaderFields(*document, received);
-    if (auto action = document->text(kHeaderPath + "eb:Action")) {
+    if (auto action = headerText(*document, {"MessageHeader", "Action"})) {
         received.interaction = *action;
     }
-    const auto messageId = document->text(kHeaderPath + "eb:MessageData/eb:MessageId");
+    const auto messageId = messageIdOf(*document);
     if (!messageId || !rules::isUpperCaseUuid(*messageId)) {
         return Rejection{"ValueNotRecognized", "500:Missing or malformed eb:MessageId"};
     }
     received.messageId = *messageId;
 
-    auto message = ebxml::parseMessage(contentType, request.body);
+    const auto envelopeIndex = ebxml::envelopePartIndex(*multipart);
+    if (!envelopeIndex) {
+        return Rejection{"Inconsistent", "500:" + envelopeIndex.error().describe()};
+    }
+    // The parts differ only without a start parameter: ours is then the first part with no
+    // Content-Id, the shared reader's the first part.
+    auto header = *envelopeIndex == ownIndex ? ebxml::readEnvelope(*document)
+                                             : ebxml::parseEnvelope(parts[*envelopeIndex].body);
+    if (!header) {
+        return Rejection{"Inconsistent", "500:" + header.error().describe()};
+    }
+    auto message =
+        ebxml::assembleMessage(std::move(*multipart), *envelopeIndex, std::move(header).value());
     if (!message) {
         return Rejection{"Inconsistent", "500:" + message.error().describe()};
     }

@@ -1,29 +1,203 @@
-// Benchmark, not a test: submits N prescriptions to a real gp-agent through its local API from
-// C concurrent clients, lets it send them to a real spine-mock on loopback, and reports
-// messages per second (first accept to last acknowledgement) and p50/p99 latency
-// (accept → acked, from the agent's own createdAt/ackedAt).
+// Benchmark, not a test: small EPS prescriptions accepted by a real gp-agent and acknowledged by
+// a real spine-mock on loopback, driven through the local API or the MHS-compatible front by a
+// cheap load generator (LoadGenerator.hpp). Prints the figures of docs/performance.md.
 //
-//   build/ci/tests/bench/bench_eps_throughput [N=1000] [clients=4] [dispatch threads=2] [tls]
+//   bench_eps_throughput [--front api|mhs] [--mode max|rate] [--rate R] [--duration S]
+//                        [--clients C] [--dispatch-threads N] [--count N] [--tls]
+//                        [--set key=value]... [--poll-ms MS] [--latency-sample N] [--warmup S]
+//   bench_eps_throughput N [CLIENTS [DISPATCH_THREADS [tls]]]     (the older form: --count N)
 //
-// With `tls` the agent and spine-mock talk mutual TLS (test PKI, docs/security.md); otherwise
-// plain HTTP with test.allowPlainHttp, as the integration tests run.
+// Run with --help for what each option does.
 
+#include "EpsRequests.hpp"
+#include "HttpWire.hpp"
+#include "LoadGenerator.hpp"
 #include "ProcessHarness.hpp"
+#include "ProcessStats.hpp"
 #include "TlsHarness.hpp"
+
+#include <gp/agent/Files.hpp>
 
 #include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Object.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 using namespace gp::test;
+using namespace gp::bench;
 
 namespace {
+
+constexpr const char* kUsage =
+    R"(bench_eps_throughput: EPS prescriptions accepted -> acknowledged, real processes on loopback
+
+  --front api|mhs        drive the local API (default) or the MHS-compatible front
+  --mode max|rate        max: closed loop, every client sends again as soon as it has its 202
+                         rate: open loop at --rate requests/s, due times fixed in advance
+  --rate R               offered rate for --mode rate (default 1000; giving it implies rate)
+  --duration S           seconds of load (default 10; unlimited with --count)
+  --count N              stop after N requests
+  --clients C            kept-alive connections (default 6 on api, 4 on mhs). The local API
+                         serves 8 connections at once and the MHS front 4; the benchmark keeps
+                         one API connection for its polls, and a connection beyond that waits
+                         (reported as never served). Open loop needs clients >= rate x 202 time
+  --dispatch-threads N   agent dispatch.threads (default 2, the shipped default)
+  --tls                  agent <-> spine-mock over mutual TLS (test PKI); else plain HTTP
+  --set key=value        an extra agent setting (repeatable), e.g. --set dispatch.threads=4
+  --poll-ms MS           how often to poll GET /v1/status for the acked count (default 500)
+  --latency-sample N     messages whose createdAt/ackedAt are read after the run (default 10000)
+  --warmup S             seconds left out of the steady window (default min(5, 20% of the run))
+  --drain-timeout S      how long to wait after the load for every message to end (default 600)
+
+  Older form: bench_eps_throughput N [CLIENTS [DISPATCH_THREADS [tls]]] = --count N --clients C ...
+)";
+
+// Poco serves each kept-alive connection on one of its threads: the local API has 8 (one kept
+// for the benchmark's polls), the MHS front 4 (LocalApi.hpp, MhsFront.hpp).
+constexpr int kApiClients = 6;
+constexpr int kMhsClients = 4;
+
+struct Options {
+    std::string front = "api";
+    bool openLoop = false;
+    double rate = 1000;
+    double duration = 10;
+    std::uint64_t count = 0;
+    int clients = 0; // 0: as many as the front serves at once (kApiClients, kMhsClients)
+    int dispatchThreads = 2;
+    bool tls = false;
+    std::vector<std::string> settings;
+    int pollMs = 500;
+    std::size_t latencySample = 10000;
+    double warmup = -1;
+    double drainTimeout = 600;
+};
+
+[[noreturn]] void usageError(const std::string& problem) {
+    std::fprintf(stderr, "bench_eps_throughput: %s (see --help)\n", problem.c_str());
+    std::exit(2);
+}
+
+constexpr std::string_view kValueOptions[] = {"--front",
+                                              "--mode",
+                                              "--rate",
+                                              "--duration",
+                                              "--count",
+                                              "--clients",
+                                              "--dispatch-threads",
+                                              "--set",
+                                              "--poll-ms",
+                                              "--latency-sample",
+                                              "--warmup",
+                                              "--drain-timeout"};
+
+Options parseOptions(int argc, char** argv) {
+    Options options;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (!args.empty() && std::isdigit(static_cast<unsigned char>(args[0][0]))) {
+        options.count = std::stoull(args[0]);
+        options.duration = 0;
+        options.clients = args.size() > 1 ? std::stoi(args[1]) : 4; // the old default
+        options.dispatchThreads = args.size() > 2 ? std::stoi(args[2]) : options.dispatchThreads;
+        options.tls = args.size() > 3 && args[3] == "tls";
+        return options;
+    }
+    bool durationGiven = false;
+    bool modeGiven = false;
+    bool rateGiven = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string name = args[i];
+        std::string value;
+        const auto equals = name.find('=');
+        const bool flag = name == "--tls" || name == "--help" || name == "-h";
+        if (equals != std::string::npos && name.rfind("--set", 0) != 0) {
+            value = name.substr(equals + 1);
+            name = name.substr(0, equals);
+        } else if (!flag) {
+            if (std::find(std::begin(kValueOptions), std::end(kValueOptions), name) ==
+                std::end(kValueOptions)) {
+                usageError("unknown option " + name);
+            }
+            if (i + 1 >= args.size()) {
+                usageError(name + " needs a value");
+            }
+            value = args[++i];
+        }
+        try {
+            if (name == "--help" || name == "-h") {
+                std::fputs(kUsage, stdout);
+                std::exit(0);
+            } else if (name == "--tls") {
+                options.tls = true;
+            } else if (name == "--front") {
+                options.front = value;
+            } else if (name == "--mode") {
+                modeGiven = true;
+                options.openLoop = value == "rate";
+                if (value != "rate" && value != "max") {
+                    usageError("--mode is max or rate");
+                }
+            } else if (name == "--rate") {
+                rateGiven = true;
+                options.rate = std::stod(value);
+            } else if (name == "--duration") {
+                durationGiven = true;
+                options.duration = std::stod(value);
+            } else if (name == "--count") {
+                options.count = std::stoull(value);
+            } else if (name == "--clients") {
+                options.clients = std::stoi(value);
+            } else if (name == "--dispatch-threads") {
+                options.dispatchThreads = std::stoi(value);
+            } else if (name == "--set") {
+                options.settings.push_back(value);
+            } else if (name == "--poll-ms") {
+                options.pollMs = std::max(10, std::stoi(value));
+            } else if (name == "--latency-sample") {
+                options.latencySample = std::stoull(value);
+            } else if (name == "--warmup") {
+                options.warmup = std::stod(value);
+            } else if (name == "--drain-timeout") {
+                options.drainTimeout = std::stod(value);
+            } else {
+                usageError("unknown option " + name);
+            }
+        } catch (const std::logic_error&) { // std::stoi and friends
+            usageError(name + ": '" + value + "' is not a number");
+        }
+    }
+    if (options.front != "api" && options.front != "mhs") {
+        usageError("--front is api or mhs");
+    }
+    if (rateGiven && !modeGiven) {
+        options.openLoop = true;
+    }
+    if (options.count > 0 && !durationGiven) {
+        options.duration = 0;
+    }
+    if (options.clients == 0) {
+        options.clients = options.front == "api" ? kApiClients : kMhsClients;
+    }
+    if (options.clients < 1 || options.rate <= 0 || (options.duration <= 0 && options.count == 0)) {
+        usageError("needs --clients >= 1, --rate > 0 and a --duration or a --count");
+    }
+    return options;
+}
+
+std::string readTrimmed(const std::filesystem::path& file) {
+    std::string text = gp::agent::readWholeFile(file);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
+}
 
 double epochMillis(const std::string& iso) {
     int tz = 0;
@@ -31,99 +205,352 @@ double epochMillis(const std::string& iso) {
     return static_cast<double>(time.timestamp().epochMicroseconds()) / 1000.0;
 }
 
-double percentile(std::vector<double> values, double p) {
-    std::sort(values.begin(), values.end());
-    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-    return values[std::min(index, values.size() - 1)];
+template <typename T>
+double percentile(std::vector<T>& sorted, double p) {
+    if (sorted.empty()) {
+        return NAN;
+    }
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+    return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]);
 }
+
+/// One look at the agent's counts, `seconds` after the load began.
+struct Sample {
+    double seconds = 0;
+    std::uint64_t accepted = 0; // 202s the generator had seen
+    long acked = 0;
+    long ended = 0; // acked, failed or expired
+};
+
+struct CpuSnapshot {
+    double agent = 0;
+    double mock = 0;
+    double self = 0;
+};
+
+/// Rates between two samples.
+struct WindowRates {
+    double from = 0;
+    double to = 0;
+    double accepted = 0;
+    double acked = 0;
+    double lowestAcked = NAN; // lowest over any slice of kSliceSeconds inside the window
+};
+
+constexpr double kSliceSeconds = 5;
+// The sample taken when the last reply of a timed load came in is a little after its end.
+constexpr double kEndSlackSeconds = 0.25;
+
+WindowRates steadyRates(const std::vector<Sample>& samples, double from, double to) {
+    const Sample* first = nullptr;
+    const Sample* last = nullptr;
+    for (const auto& sample : samples) {
+        if (sample.seconds >= from && !first) {
+            first = &sample;
+        }
+        if (sample.seconds <= to + kEndSlackSeconds) {
+            last = &sample;
+        }
+    }
+    if (!first || !last || last->seconds - first->seconds < 0.5) {
+        // Too short for a steady window: the whole load, first sample to last.
+        first = &samples.front();
+        last = &samples.back();
+    }
+    WindowRates rates;
+    rates.from = first->seconds;
+    rates.to = last->seconds;
+    const double span = std::max(1e-9, last->seconds - first->seconds);
+    rates.accepted = static_cast<double>(last->accepted - first->accepted) / span;
+    rates.acked = static_cast<double>(last->acked - first->acked) / span;
+    for (const Sample* a = first; a < last; ++a) {
+        for (const Sample* b = a + 1; b <= last; ++b) {
+            if (b->seconds - a->seconds >= kSliceSeconds) {
+                const double rate =
+                    static_cast<double>(b->acked - a->acked) / (b->seconds - a->seconds);
+                rates.lowestAcked =
+                    std::isnan(rates.lowestAcked) ? rate : std::min(rates.lowestAcked, rate);
+                break;
+            }
+        }
+    }
+    return rates;
+}
+
+class Bench {
+public:
+    explicit Bench(Options options) : m_options(std::move(options)) {}
+
+    int run() {
+        startProcesses();
+        KeepAliveClient api(m_agent->apiPort(), m_token);
+        const auto stream = m_options.front == "api"
+                                ? localApiPrescriptions(m_agent->apiPort(), m_token)
+                                : mhsFrontPrescriptions(mhsPort());
+        LoadPlan plan;
+        plan.connections = m_options.clients;
+        plan.ratePerSecond = m_options.openLoop ? m_options.rate : 0;
+        plan.durationSeconds = m_options.duration;
+        plan.maxRequests = m_options.count;
+        LoadGenerator generator(portFor(), *stream, plan);
+
+        std::vector<Sample> samples;
+        const auto start = SteadyClock::now();
+        const auto elapsed = [&] {
+            return std::chrono::duration<double>(SteadyClock::now() - start).count();
+        };
+        const auto sample = [&] {
+            auto status = parseJsonObject(api.get("/v1/status").body)->getObject("counts");
+            const long acked = status->getValue<long>("acked");
+            samples.push_back(
+                {elapsed(), generator.acceptedSoFar(), acked,
+                 acked + status->getValue<long>("failed") + status->getValue<long>("expired")});
+        };
+        const CpuSnapshot atStart = cpuNow();
+        sample();
+
+        LoadResult load;
+        std::atomic<bool> loadDone{false};
+        // A jthread: if a poll throws (the agent died), unwinding waits for the load to end.
+        std::jthread driver([&] {
+            load = generator.run(start);
+            loadDone = true;
+        });
+        const auto pollEvery = std::chrono::milliseconds(m_options.pollMs);
+        for (auto next = start + pollEvery; !loadDone; next += pollEvery) {
+            while (!loadDone && SteadyClock::now() < next) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            if (!loadDone) {
+                sample();
+            }
+        }
+        driver.join();
+        const CpuSnapshot atLoadEnd = cpuNow();
+        sample();
+        const double loadEndSeconds = samples.back().seconds;
+        const std::size_t loadSamples = samples.size();
+
+        // Drain: every accepted message acked, failed or expired.
+        const auto accepted = static_cast<long>(load.accepted.size());
+        bool drained = samples.back().ended >= accepted;
+        const auto drainDeadline =
+            SteadyClock::now() + std::chrono::duration<double>(m_options.drainTimeout);
+        while (!drained && SteadyClock::now() < drainDeadline) {
+            std::this_thread::sleep_for(pollEvery);
+            sample();
+            drained = samples.back().ended >= accepted;
+        }
+        const CpuSnapshot atDrained = cpuNow();
+        const Sample finalCounts = samples.back();
+        const double agentRss = peakRssMegabytes(m_agent->pid());
+        const double mockRss = peakRssMegabytes(m_mock->pid());
+
+        // Latency from the agent's own timestamps (milliseconds in its store), read for an even
+        // sample of the accepted messages once everything has ended, so reading costs nothing
+        // inside the measured window.
+        std::vector<double> latencies;
+        std::size_t sampledNotAcked = 0;
+        const std::size_t step = std::max<std::size_t>(
+            1, load.accepted.size() / std::max<std::size_t>(1, m_options.latencySample));
+        for (std::size_t i = 0; i < load.accepted.size(); i += step) {
+            const std::string id(load.accepted[i].id.data(), load.accepted[i].id.size());
+            const auto reply = api.get("/v1/messages/" + id);
+            if (reply.status != 200) {
+                ++sampledNotAcked;
+                continue;
+            }
+            const auto message = parseJsonObject(reply.body);
+            if (message->getValue<std::string>("state") != "acked") {
+                ++sampledNotAcked;
+                continue;
+            }
+            latencies.push_back(epochMillis(message->getValue<std::string>("ackedAt")) -
+                                epochMillis(message->getValue<std::string>("createdAt")));
+        }
+        std::sort(latencies.begin(), latencies.end());
+        std::vector<float> acceptLatencies;
+        acceptLatencies.reserve(load.accepted.size());
+        for (const auto& message : load.accepted) {
+            acceptLatencies.push_back(message.acceptedMs);
+        }
+        std::sort(acceptLatencies.begin(), acceptLatencies.end());
+
+        const double runSeconds = m_options.duration > 0 ? m_options.duration : loadEndSeconds;
+        const double warmup =
+            m_options.warmup >= 0 ? m_options.warmup : std::min(5.0, 0.2 * runSeconds);
+        const WindowRates steady = steadyRates(
+            std::vector<Sample>(samples.begin(), samples.begin() + static_cast<long>(loadSamples)),
+            warmup, runSeconds);
+
+        // ---- report ----
+        std::printf("eps_throughput: front %s, %s, %d client%s, dispatch.threads %d, %s\n",
+                    m_options.front == "api" ? "local API" : "MHS", modeText().c_str(),
+                    m_options.clients, m_options.clients == 1 ? "" : "s", m_options.dispatchThreads,
+                    m_options.tls ? "mutual TLS" : "plain HTTP");
+        for (const auto& setting : m_options.settings) {
+            std::printf("  setting: %s\n", setting.c_str());
+        }
+        std::printf("  requests: sent %llu, accepted %zu, refused %llu%s, lost %llu, broken "
+                    "connections %llu, connections never served %d\n",
+                    static_cast<unsigned long long>(load.sent), load.accepted.size(),
+                    static_cast<unsigned long long>(refusedCount(load)), refusalText(load).c_str(),
+                    static_cast<unsigned long long>(load.lostRequests),
+                    static_cast<unsigned long long>(load.connectionFailures),
+                    load.connectionsNeverServed);
+        std::printf("  load: %.2f s (first send to last 202); steady window %.1f-%.1f s\n",
+                    load.loadSeconds, steady.from, steady.to);
+        std::printf("  accepted/s (steady window): %.0f\n", steady.accepted);
+        std::printf("  acked/s    (steady window): %.0f", steady.acked);
+        if (!std::isnan(steady.lowestAcked)) {
+            std::printf("  (lowest %.0f-s slice: %.0f)", kSliceSeconds, steady.lowestAcked);
+        }
+        std::printf("\n  after the load: %s %.2f s (acked %ld, ended %ld of %ld accepted)\n",
+                    drained ? "every message ended within" : "NOT all ended within",
+                    finalCounts.seconds - loadEndSeconds, finalCounts.acked, finalCounts.ended,
+                    accepted);
+        std::printf(
+            "  latency accept -> acked (agent createdAt/ackedAt, 1 ms resolution; %zu "
+            "sampled%s): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+            latencies.size(),
+            sampledNotAcked ? (", " + std::to_string(sampledNotAcked) + " not acked").c_str() : "",
+            percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1.0));
+        std::printf("  HTTP 202 round trip (%s): p50 %.2f ms, p99 %.2f ms, max %.1f ms%s\n",
+                    m_options.openLoop ? "from the due time" : "from the send",
+                    percentile(acceptLatencies, 0.50), percentile(acceptLatencies, 0.99),
+                    percentile(acceptLatencies, 1.0),
+                    m_options.openLoop ? (", worst send lag " +
+                                          std::to_string(static_cast<int>(load.worstLagMs)) + " ms")
+                                             .c_str()
+                                       : "");
+        const double acked = static_cast<double>(std::max(1L, finalCounts.acked));
+        std::printf("  CPU ms per acked message (load + drain): gp-agent %.3f, spine-mock %.3f, "
+                    "load generator + polls %.3f\n",
+                    (atDrained.agent - atStart.agent) / acked,
+                    (atDrained.mock - atStart.mock) / acked,
+                    (atDrained.self - atStart.self) / acked);
+        const double loadMs = std::max(1.0, loadEndSeconds * 1000.0);
+        std::printf("  CPU during the load, in cores: gp-agent %.2f, spine-mock %.2f, load "
+                    "generator + polls %.2f\n",
+                    (atLoadEnd.agent - atStart.agent) / loadMs,
+                    (atLoadEnd.mock - atStart.mock) / loadMs,
+                    (atLoadEnd.self - atStart.self) / loadMs);
+        std::printf("  peak RSS (VmHWM): gp-agent %.1f MB, spine-mock %.1f MB\n", agentRss,
+                    mockRss);
+        std::printf(
+            "RESULT front=%s mode=%s clients=%d dispatch_threads=%d accepted_per_s=%.0f "
+            "acked_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f agent_cpu_ms_per_msg=%.3f "
+            "agent_rss_mb=%.1f mock_rss_mb=%.1f\n",
+            m_options.front.c_str(), m_options.openLoop ? "rate" : "max", m_options.clients,
+            m_options.dispatchThreads, steady.accepted, steady.acked, percentile(latencies, 0.50),
+            percentile(latencies, 0.99), percentile(latencies, 1.0),
+            (atDrained.agent - atStart.agent) / acked, agentRss, mockRss);
+        std::fflush(stdout);
+
+        m_agent->stop();
+        m_mock->stop();
+        if (load.accepted.empty() || !drained || finalCounts.acked == 0) {
+            std::fprintf(
+                stderr, "bench_eps_throughput: the run did not complete%s%s\n",
+                load.firstRefusal.empty() ? "" : "; first refusal: ", load.firstRefusal.c_str());
+            return 1;
+        }
+        return 0;
+    }
+
+private:
+    void startProcesses() {
+        m_mock = std::make_unique<SpineMock>(m_dir.path() / "mock",
+                                             (m_options.tls ? spineMockTlsConfig() : "") +
+                                                 "mock.logLevel = warning\n");
+        if (m_options.tls) {
+            m_mock->useTls(tlsClientContext("practice-a"));
+        }
+        m_mock->start();
+        std::string config = "dispatch.threads = " + std::to_string(m_options.dispatchThreads) +
+                             "\nlog.level = warning\n";
+        if (m_options.tls) {
+            config += agentTlsConfig("practice-a");
+        }
+        if (m_options.front == "mhs") {
+            config += "mhs.enabled = true\nmhs.port = 0\n";
+        }
+        for (const auto& setting : m_options.settings) {
+            const auto equals = setting.find('=');
+            config += equals == std::string::npos
+                          ? setting + "\n"
+                          : setting.substr(0, equals) + " = " + setting.substr(equals + 1) + "\n";
+        }
+        m_agent = std::make_unique<Agent>(m_dir.path() / "agent", m_mock->baseUrl(), config);
+        m_agent->start();
+        m_token = readTrimmed(m_agent->stateDir() / "api-token");
+        // Printed first, so a profiler can attach while the load runs (docs/performance.md).
+        std::printf("processes: gp-agent pid %d, spine-mock pid %d\n", m_agent->pid(),
+                    m_mock->pid());
+        std::fflush(stdout);
+    }
+
+    int mhsPort() const {
+        return parseJsonObject(gp::agent::readWholeFile(m_agent->stateDir() / "ports.json"))
+            ->getValue<int>("mhs");
+    }
+
+    int portFor() const { return m_options.front == "api" ? m_agent->apiPort() : mhsPort(); }
+
+    CpuSnapshot cpuNow() const {
+        return {cpuMillis(m_agent->pid()), cpuMillis(m_mock->pid()), ownCpuMillis()};
+    }
+
+    std::string modeText() const {
+        char text[160];
+        if (m_options.openLoop) {
+            std::snprintf(text, sizeof text, "rate %.0f/s (open loop)", m_options.rate);
+        } else {
+            std::snprintf(text, sizeof text, "max (closed loop)");
+        }
+        std::string mode = text;
+        if (m_options.duration > 0) {
+            std::snprintf(text, sizeof text, ", %.0f s", m_options.duration);
+            mode += text;
+        }
+        if (m_options.count > 0) {
+            mode += ", at most " + std::to_string(m_options.count) + " requests";
+        }
+        return mode;
+    }
+
+    static std::uint64_t refusedCount(const LoadResult& load) {
+        std::uint64_t refused = 0;
+        for (const auto& [status, count] : load.refusedByStatus) {
+            refused += count;
+        }
+        return refused;
+    }
+
+    static std::string refusalText(const LoadResult& load) {
+        std::string text;
+        for (const auto& [status, count] : load.refusedByStatus) {
+            text += (text.empty() ? " (" : ", ") + std::to_string(count) + " x HTTP " +
+                    std::to_string(status);
+        }
+        return text.empty() ? text : text + ")";
+    }
+
+    Options m_options;
+    TempDir m_dir{"gp-bench-eps"};
+    std::unique_ptr<SpineMock> m_mock;
+    std::unique_ptr<Agent> m_agent;
+    std::string m_token;
+};
 
 } // namespace
 
 int main(int argc, char** argv) {
-    const int total = argc > 1 ? std::atoi(argv[1]) : 1000;
-    const int clients = argc > 2 ? std::atoi(argv[2]) : 4;
-    const int dispatchThreads = argc > 3 ? std::atoi(argv[3]) : 2;
-    const bool tls = argc > 4 && std::string(argv[4]) == "tls";
-
-    TempDir dir("gp-bench");
-    SpineMock mock(dir.path() / "mock", tls ? spineMockTlsConfig() : "");
-    if (tls) {
-        mock.useTls(tlsClientContext("practice-a"));
+    const Options options = parseOptions(argc, argv);
+    try {
+        return Bench(options).run();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench_eps_throughput: %s\n", error.what());
+        return 1;
     }
-    mock.start();
-    Agent agent(dir.path() / "agent", mock.baseUrl(),
-                "dispatch.threads = " + std::to_string(dispatchThreads) +
-                    "\nlog.level = warning\n" + (tls ? agentTlsConfig("practice-a") : ""));
-    agent.start();
-
-    std::vector<std::string> ids;
-    std::mutex idsMutex;
-    std::atomic<int> next{0};
-    std::atomic<int> refused{0};
-    const std::string body = prescriptionJson();
-    const auto started = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (int c = 0; c < clients; ++c) {
-        threads.emplace_back([&] {
-            auto api = agent.api();
-            while (next.fetch_add(1) < total) {
-                auto reply = api.post("/v1/eps/prescriptions", body);
-                if (reply.status != 202) {
-                    ++refused;
-                    continue;
-                }
-                auto id = parseJsonObject(reply.body)->getValue<std::string>("messageId");
-                std::lock_guard lock(idsMutex);
-                ids.push_back(std::move(id));
-            }
-        });
-    }
-    for (auto& t : threads) {
-        t.join();
-    }
-    const auto submitted = std::chrono::steady_clock::now();
-    const bool done = waitUntil(
-        [&] {
-            auto status = parseJsonObject(agent.api().get("/v1/status").body);
-            auto counts = status->getObject("counts");
-            return counts->getValue<int>("acked") + counts->getValue<int>("failed") +
-                       counts->getValue<int>("expired") >=
-                   static_cast<int>(ids.size());
-        },
-        std::chrono::minutes(10));
-    const auto finished = std::chrono::steady_clock::now();
-
-    std::vector<double> latencies;
-    double firstAccept = 1e300;
-    double lastAck = 0;
-    for (const auto& id : ids) {
-        auto message = agent.message(id);
-        if (message->getValue<std::string>("state") != "acked") {
-            continue;
-        }
-        const double created = epochMillis(message->getValue<std::string>("createdAt"));
-        const double acked = epochMillis(message->getValue<std::string>("ackedAt"));
-        latencies.push_back(acked - created);
-        firstAccept = std::min(firstAccept, created);
-        lastAck = std::max(lastAck, acked);
-    }
-    const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
-    std::printf("eps_throughput: %d messages, %d clients, %d dispatch threads, %s\n", total,
-                clients, dispatchThreads, tls ? "mutual TLS" : "plain HTTP");
-    std::printf("  accepted %zu, refused %d, acked %zu%s\n", ids.size(), refused.load(),
-                latencies.size(), done ? "" : " (timed out waiting)");
-    std::printf("  submit phase: %.2f s (%.0f accepted/s)\n", seconds(submitted - started),
-                static_cast<double>(ids.size()) / seconds(submitted - started));
-    std::printf("  wall time to last ack: %.2f s\n", seconds(finished - started));
-    if (!latencies.empty()) {
-        const double window = (lastAck - firstAccept) / 1000.0;
-        std::printf("  throughput (first accept -> last ack): %.0f messages/s\n",
-                    static_cast<double>(latencies.size()) / window);
-        std::printf("  latency accept -> acked: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-                    percentile(latencies, 0.50), percentile(latencies, 0.99),
-                    percentile(latencies, 1.0));
-    }
-    agent.stop();
-    mock.stop();
-    return done ? 0 : 1;
 }

@@ -1,13 +1,21 @@
 // Benchmark, not a test: moves one generated record (default 100 MB of documents) from
 // practice A's record source to practice B's import folder through spine-mock, with two real
-// gp-agent processes, and reports the wall time and each agent's peak RSS.
+// gp-agent processes, and reports the wall time, when each phase of the transfer was reached
+// and the peak RSS of each process (both agents and spine-mock).
 //
 //   build/ci/tests/bench/bench_gp2gp_transfer [MEGABYTES=100] [DOCUMENTS=1]
+//
+// MEGABYTES are MiB, split evenly over DOCUMENTS. Receiving systems cap one document at 100 MiB
+// and a record at 375 MiB (PROTOCOL.md §2, gp2gp.maxAttachmentBytes and maxRecordBytes), so a
+// 375 MiB record needs at least four documents.
 
 #include "ProcessHarness.hpp"
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <thread>
 
 using namespace gp::test;
 namespace fs = std::filesystem;
@@ -26,6 +34,12 @@ int main(int argc, char** argv) {
     std::uint64_t xorshift = 88172645463325252ULL;
     const std::size_t perDocument =
         static_cast<std::size_t>(megabytes) * 1024 * 1024 / static_cast<std::size_t>(documents);
+    if (perDocument > std::size_t{100} * 1024 * 1024) {
+        std::fprintf(stderr,
+                     "note: %zu bytes per document is over the 100 MiB a receiver takes; "
+                     "expect the transfer to be refused (use more documents)\n",
+                     perDocument);
+    }
     for (int d = 0; d < documents; ++d) {
         const std::string name = "scan-" + std::to_string(d) + ".bin";
         std::ofstream out(folder / name, std::ios::binary);
@@ -70,32 +84,71 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto id = parseJsonObject(reply.body)->getValue<std::string>("conversationId");
-    const auto stateOf = [&](const Agent& agent) {
-        auto view = agent.api().get("/v1/gp2gp/transfers/" + id);
-        return view.status == 200 ? parseJsonObject(view.body)->getValue<std::string>("state")
-                                  : std::string();
-    };
-    bool imported = waitUntil(
-        [&] {
-            const auto transferState = stateOf(b);
-            return transferState == "complete" || transferState == "closed" ||
-                   transferState == "failed";
-        },
-        std::chrono::minutes(10));
-    const auto importedAt = std::chrono::steady_clock::now();
-    imported = imported && stateOf(b) != "failed";
-    waitUntil([&] { return stateOf(b) == "closed" && stateOf(a) == "closed"; },
-              std::chrono::minutes(2));
-    const auto closedAt = std::chrono::steady_clock::now();
-
+    // Polls both sides and notes when each state (and, at the requester, the first and the last
+    // received byte) was first seen: the phases of the transfer.
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+    std::map<std::string, double> firstSeen;
+    std::vector<std::string> order;
+    const auto note = [&](const std::string& phase) {
+        if (firstSeen.emplace(phase, seconds(std::chrono::steady_clock::now() - started)).second) {
+            order.push_back(phase);
+        }
+    };
+    const auto poll = [&](const Agent& agent, const std::string& side) {
+        auto view = agent.api().get("/v1/gp2gp/transfers/" + id);
+        if (view.status != 200) {
+            return std::string();
+        }
+        const auto object = parseJsonObject(view.body);
+        const auto state = object->getValue<std::string>("state");
+        note(side + " " + state);
+        const auto done = object->optValue<Poco::Int64>("bytesDone", 0);
+        const auto expected = object->optValue<Poco::Int64>("bytesExpected", 0);
+        if (side == "B" && done > 0) {
+            note("B first document bytes stored");
+        }
+        if (side == "B" && expected > 0 && done >= expected) {
+            note("B every document's bytes stored");
+        }
+        return state;
+    };
+    std::string stateA;
+    std::string stateB;
+    bool imported = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    std::optional<std::chrono::steady_clock::time_point> importedAt;
+    while (std::chrono::steady_clock::now() < deadline) {
+        stateB = poll(b, "B");
+        stateA = poll(a, "A");
+        if (!importedAt && (stateB == "complete" || stateB == "closed" || stateB == "failed")) {
+            importedAt = std::chrono::steady_clock::now();
+            imported = stateB != "failed";
+        }
+        if ((stateA == "closed" || stateA == "failed") &&
+            (stateB == "closed" || stateB == "failed")) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // sampling, not waiting
+    }
+    const auto closedAt = std::chrono::steady_clock::now();
+    if (!importedAt) {
+        importedAt = closedAt;
+    }
+
     std::printf("gp2gp_transfer: %ld MB in %d document(s)\n", megabytes, documents);
-    std::printf("  record source -> import folder: %.2f s%s\n", seconds(importedAt - started),
+    std::printf("  record source -> import folder: %.2f s%s\n", seconds(*importedAt - started),
                 imported ? "" : " (FAILED or timed out)");
-    std::printf("  until both sides closed: %.2f s\n", seconds(closedAt - started));
-    std::printf("  peak RSS: practice A (sender) %.1f MB, practice B (requester) %.1f MB\n",
+    std::printf("  until both sides closed: %.2f s%s\n", seconds(closedAt - started),
+                stateA == "closed" && stateB == "closed" ? "" : " (NOT both closed)");
+    std::printf("  phases (first seen, s after the request):\n");
+    for (const auto& phase : order) {
+        std::printf("    %6.2f  %s\n", firstSeen[phase], phase.c_str());
+    }
+    std::printf("  peak RSS: practice A (sender) %.1f MB, practice B (requester) %.1f MB, "
+                "spine-mock %.1f MB\n",
                 static_cast<double>(peakRssKb(a.pid())) / 1024.0,
-                static_cast<double>(peakRssKb(b.pid())) / 1024.0);
+                static_cast<double>(peakRssKb(b.pid())) / 1024.0,
+                static_cast<double>(peakRssKb(mock.pid())) / 1024.0);
     a.stop();
     b.stop();
     mock.stop();

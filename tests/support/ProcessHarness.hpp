@@ -71,6 +71,7 @@ public:
     void kill9();
     void stop();
     int port() const { return m_port; }
+    int pid() const { return m_process ? m_process->pid() : -1; }
     std::string baseUrl() const;
     const std::filesystem::path& stateDir() const { return m_stateDir; }
 

@@ -73,8 +73,10 @@ void EpsRoutes::cancel(Poco::Net::HTTPServerRequest& request,
     case CancellationResult::Kind::Accepted:
         break;
     }
-    apiLogger().information("accepted EPS cancellation %s (prescription %s, item %s)",
-                            result.messageId, result.prescriptionId, result.lineItemId);
+    if (apiLogger().information()) { // Poco formats the line before it checks the level
+        apiLogger().information("accepted EPS cancellation %s (prescription %s, item %s)",
+                                result.messageId, result.prescriptionId, result.lineItemId);
+    }
     if (m_workArrived) {
         m_workArrived();
     }

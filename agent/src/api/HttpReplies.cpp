@@ -18,7 +18,9 @@ namespace gp::agent::api {
 using Poco::Net::HTTPResponse;
 
 Poco::Logger& apiLogger() {
-    return Poco::Logger::get("gp-agent.api");
+    // Looked up once: Poco::Logger::get takes a process-wide mutex, and every request logs.
+    static Poco::Logger& logger = Poco::Logger::get("gp-agent.api");
+    return logger;
 }
 
 void sendJson(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus status,

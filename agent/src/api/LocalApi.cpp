@@ -1,3 +1,4 @@
+#include "../transport/QuietHttpServer.hpp"
 #include "../transport/TlsServerContext.hpp"
 #include "Authorisation.hpp"
 #include "EpsRoutes.hpp"
@@ -16,7 +17,6 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -161,8 +161,10 @@ private:
         case SubmissionResult::Kind::Accepted:
             break;
         }
-        apiLogger().information("accepted EPS message %s (prescription %s)", result.messageId,
-                                result.prescriptionId);
+        if (apiLogger().information()) { // Poco formats the line before it checks the level
+            apiLogger().information("accepted EPS message %s (prescription %s)", result.messageId,
+                                    result.prescriptionId);
+        }
         if (m_deps.workArrived) {
             m_deps.workArrived();
         }
@@ -278,14 +280,14 @@ void LocalApi::start() {
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(m_settings.threads);
     params->setKeepAlive(true);
-    m_server = std::make_unique<Poco::Net::HTTPServer>(
-        new ApiHandlerFactory(m_deps, m_settings, *m_tokens), socket, params);
+    m_server = std::make_unique<QuietHttpServer>(
+        new ApiHandlerFactory(m_deps, m_settings, *m_tokens), socket, params, "api");
     m_server->start();
 }
 
 void LocalApi::stop() {
     if (m_server) {
-        m_server->stopAll(true);
+        m_server->stop();
         m_server.reset();
     }
 }

@@ -97,7 +97,13 @@ const std::vector<KeyDeclaration> kKeys = {
     {"tls.keyPassword", Type::String, "", false, "Password of tls.keyFile, if encrypted."},
     {"http.connectTimeout", Type::Duration, "PT5S", false, "TCP and TLS connect timeout."},
     {"http.timeout", Type::Duration, "PT30S", false, "Whole-request timeout for one attempt."},
-    {"dispatch.threads", Type::Integer, "2", false, "Sending threads (1 to 64)."},
+    {"dispatch.threads", Type::Integer, "32", false,
+     "Sender threads (1 to 256): how many messages are sent, or have their outcome recorded, "
+     "at once. A sender mostly waits for Spine or for the disk, so many pay off even on two "
+     "cores; idle ones cost nothing."},
+    {"dispatch.connectionsPerEndpoint", Type::Integer, "8", false,
+     "Requests on their way to one endpoint (scheme, host and port) at once, each on a kept-alive "
+     "connection (1 to 64)."},
     {"dispatch.lease", Type::Duration, "PT2M", false,
      "How long a claimed message stays with the thread sending it. A message whose outcome "
      "could not be recorded (full disk) is sent again once it has passed; longer than "
@@ -445,8 +451,10 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     }
     GP_TAKE(s.transport.connectTimeout, reader.duration("http.connectTimeout"));
     GP_TAKE(s.transport.totalTimeout, reader.duration("http.timeout"));
-    GP_TAKE(number, reader.integer("dispatch.threads", 1, 64));
+    GP_TAKE(number, reader.integer("dispatch.threads", 1, 256));
     s.dispatchThreads = static_cast<int>(number);
+    GP_TAKE(number, reader.integer("dispatch.connectionsPerEndpoint", 1, 64));
+    s.dispatchConnectionsPerEndpoint = static_cast<int>(number);
     GP_TAKE(s.dispatchLease, reader.duration("dispatch.lease"));
     if (s.dispatchLease <= s.transport.totalTimeout) {
         return failure("dispatch.lease", "must be longer than http.timeout");

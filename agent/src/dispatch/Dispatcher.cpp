@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 
 namespace gp::agent {
@@ -25,7 +26,10 @@ constexpr Milliseconds kFailureBackoff{1000};
 constexpr Milliseconds kMinimumIdleWait{100};
 
 Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.dispatcher");
+    // Looked up once: Logger::get takes a process-wide lock, which thousands of messages a
+    // second would queue on.
+    static Poco::Logger& instance = Poco::Logger::get("gp-agent.dispatcher");
+    return instance;
 }
 
 std::string describe(const ClaimedMessage& message) {
@@ -36,7 +40,18 @@ std::string describe(const ClaimedMessage& message) {
 
 constexpr std::string_view kFhirKind = "fhir";
 
-HttpRequest buildRequest(const ClaimedMessage& message) {
+/// What the per-endpoint cap counts against: scheme, host and port, the part of the URL a
+/// connection is for. Plain string work, no URL parser, since it runs for every message.
+std::string endpointOf(const std::string& url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) {
+        return url;
+    }
+    return url.substr(0, url.find_first_of("/?#", scheme + 3));
+}
+
+/// The message's body moves into the request: the message is not sent again from memory.
+HttpRequest buildRequest(ClaimedMessage& message) {
     HttpRequest request;
     if (!message.pollUrl.empty()) {
         // The message went out already; this asks for Spine's deferred answer to it.
@@ -54,7 +69,7 @@ HttpRequest buildRequest(const ClaimedMessage& message) {
         request.headers = {{"Content-Type", message.contentType}};
     }
     request.headers.insert(request.headers.end(), message.headers.begin(), message.headers.end());
-    request.body = message.body;
+    request.body = std::move(message.body);
     request.bodyFile = message.bodyFile;
     // Only then does a failed connect prove that a non-idempotent request (an e-RS create) was
     // not sent, which is what makes resending it safe (FhirOutcomeClassifier).
@@ -62,14 +77,15 @@ HttpRequest buildRequest(const ClaimedMessage& message) {
     return request;
 }
 
-StoredReply keptReply(const HttpResponse& response) {
+/// Takes the body over: the response is not read again once classified.
+StoredReply keptReply(HttpResponse& response) {
     StoredReply reply;
     reply.status = response.status;
     reply.contentType = response.header("Content-Type").value_or("");
     reply.location =
         response.header("Location").value_or(response.header("Content-Location").value_or(""));
     reply.etag = response.header("ETag").value_or("");
-    reply.body = response.body; // the store keeps at most kMaxStoredReplyBytes
+    reply.body = std::move(response.body); // the store keeps at most kMaxStoredReplyBytes
     return reply;
 }
 
@@ -113,12 +129,14 @@ void Dispatcher::start() {
         return;
     }
     m_stopping = false;
-    const int count = std::max(m_settings.threads, 1);
-    for (int i = 0; i < count; ++i) {
-        m_threads.emplace_back([this] { threadMain(); });
+    m_mayHaveWork = true; // whatever the last run left due
+    m_senders = std::max(m_settings.threads, 1);
+    for (int i = 0; i < m_senders; ++i) {
+        m_threads.emplace_back([this] { senderMain(); });
     }
-    logger().information("started " + std::to_string(count) + " dispatcher thread(s) as " +
-                         m_settings.instanceId);
+    logger().information("started " + std::to_string(m_senders) + " sender thread(s), at most " +
+                         std::to_string(std::max(m_settings.connectionsPerEndpoint, 1)) +
+                         " connection(s) per endpoint, as " + m_settings.instanceId);
 }
 
 void Dispatcher::stop() {
@@ -132,22 +150,27 @@ void Dispatcher::stop() {
     for (auto& thread : threads) {
         thread.join();
     }
+    std::lock_guard lock(m_mutex);
+    m_senders = 0;
+    m_idle.clear(); // closes the kept-alive connections
 }
 
 void Dispatcher::setFinishedListener(FinishedListener listener) {
+    auto shared = std::make_shared<const FinishedListener>(std::move(listener));
     std::lock_guard lock(m_mutex);
-    m_finished = std::move(listener);
+    m_finished = std::move(shared);
 }
 
-void Dispatcher::announceFinished(const MessageRecord& record) {
-    FinishedListener listener;
+void Dispatcher::announceFinished(const MessageRecord& record, MessageState state) {
+    std::shared_ptr<const FinishedListener> listener;
     {
         std::lock_guard lock(m_mutex);
         listener = m_finished;
     }
-    if (listener) {
-        // The record as claimed; the listener reads the store for the final state.
-        listener(record);
+    if (listener && *listener) {
+        MessageRecord finished = record;
+        finished.state = state;
+        (*listener)(finished);
     }
 }
 
@@ -155,87 +178,271 @@ void Dispatcher::notify() {
     {
         std::lock_guard lock(m_mutex);
         ++m_generation;
+        m_mayHaveWork = true;
     }
-    m_wake.notify_all();
+    // One sender claims, for every free sender, and wakes those it claimed for: waking them all
+    // here, for each message the API accepts, would cost more than sending it.
+    m_wake.notify_one();
 }
 
 int Dispatcher::runOnce(HttpTransport& transport) {
-    const auto pass = claimAndSend(transport);
-    return pass ? pass->sent : 0;
+    auto claimed = m_store.claimDue(m_settings.instanceId, m_settings.lease, m_settings.claimBatch);
+    if (!claimed) {
+        logger().error("cannot claim due messages: " + claimed.error().describe());
+        return 0;
+    }
+    int sent = 0;
+    for (ClaimedMessage& message : claimed.value()) {
+        const auto send = [&](const HttpRequest& request) { return transport.send(request); };
+        if (handle(message, send) != Handled::NotSent) {
+            ++sent;
+        }
+    }
+    return sent;
 }
 
-void Dispatcher::threadMain() {
-    std::unique_ptr<HttpTransport> transport;
-    try {
-        transport = m_transports();
-    } catch (const std::exception& e) {
-        logger().error(std::string("cannot create a transport, thread not started: ") + e.what());
-        return;
+bool Dispatcher::claimWanted() const {
+    if (m_claiming || !m_mayHaveWork) {
+        return false; // one claim at a time; it takes work for every free sender
     }
+    // Claim only for senders that the queue has no message for yet.
+    return m_senders - m_busy > static_cast<int>(m_queued.size());
+}
 
+std::deque<Dispatcher::Queued>::iterator Dispatcher::findSendable() {
+    const int cap = std::max(m_settings.connectionsPerEndpoint, 1);
+    return std::find_if(m_queued.begin(), m_queued.end(), [&](const Queued& queued) {
+        const auto sending = m_sendingTo.find(queued.endpoint);
+        // One over the cap waits: the sender holding that endpoint's slot takes it next.
+        return sending == m_sendingTo.end() || sending->second < cap;
+    });
+}
+
+std::optional<Dispatcher::Queued> Dispatcher::takeSendable() {
+    const auto found = findSendable();
+    if (found == m_queued.end()) {
+        return std::nullopt;
+    }
+    Queued taken = std::move(*found);
+    m_queued.erase(found);
+    ++m_sendingTo[taken.endpoint];
+    ++m_busy;
+    return taken;
+}
+
+void Dispatcher::senderMain() {
+    std::unique_lock lock(m_mutex);
     for (;;) {
-        std::uint64_t seenGeneration = 0;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) {
+        if (std::optional<Queued> queued = takeSendable()) {
+            lock.unlock();
+            try {
+                sendQueued(std::move(*queued));
+            } catch (const std::exception& e) {
+                // The message stays leased until its lease runs out, then becomes claimable
+                // again: nothing is lost.
+                logger().error(std::string("dispatch failed: ") + e.what());
+            }
+            lock.lock();
+            --m_busy;
+            continue;
+        }
+        // Stopping: whatever is still queued waits for an endpoint's slot, and the sender
+        // holding that slot takes it next; a claim under way hands its messages out first.
+        if (m_stopping) {
+            if (!m_claiming) {
                 return;
             }
-            // Read before claiming, so a notify() that lands while we claim is not missed.
-            seenGeneration = m_generation;
-        }
-
-        std::optional<Pass> pass;
-        try {
-            pass = claimAndSend(*transport);
-        } catch (const std::exception& e) {
-            // A message claimed when this happened stays leased until its lease runs out, then
-            // becomes claimable again: nothing is lost.
-            logger().error(std::string("dispatch pass failed: ") + e.what());
-        }
-
-        std::unique_lock lock(m_mutex);
-        const auto woken = [&] { return m_stopping || m_generation != seenGeneration; };
-        if (!pass) {
-            m_wake.wait_for(lock, kFailureBackoff, [&] { return m_stopping; });
+            m_wake.wait(lock, [&] { return !m_claiming; });
             continue;
         }
-        if (pass->claimed > 0) {
-            continue; // more may be due right away
+        const auto now = std::chrono::steady_clock::now();
+        if (m_wakeAt && now >= *m_wakeAt) {
+            m_wakeAt.reset(); // the store's next due time has come
+            m_mayHaveWork = true;
         }
-        lock.unlock();
-        const std::optional<TimePoint> due = m_store.nextDueTime();
-        lock.lock();
-        if (!due) {
-            m_wake.wait(lock, woken); // nothing scheduled: sleep until new work or stop
+        if (claimWanted()) {
+            claim(lock);
             continue;
         }
+        waitForWork(lock);
+    }
+}
+
+void Dispatcher::waitForWork(std::unique_lock<std::mutex>& lock) {
+    const auto workFound = [&] {
+        return m_stopping || claimWanted() || findSendable() != m_queued.end();
+    };
+    if (m_wakeAt && !m_timekeeper) {
+        // One sender keeps the store's next due time for all, so that it wakes one thread, not
+        // every idle one. A sooner due time (claim()) wakes it to wait for that instead.
+        m_timekeeper = true;
+        const auto deadline = *m_wakeAt;
+        m_timekeeperDeadline = deadline;
+        m_wake.wait_until(lock, deadline,
+                          [&] { return workFound() || !m_wakeAt || *m_wakeAt < deadline; });
+        m_timekeeper = false;
+        if (m_wakeAt && std::chrono::steady_clock::now() < *m_wakeAt) {
+            m_wake.notify_one(); // off to work, perhaps: another sender takes the time over
+        }
+        return;
+    }
+    // Nothing scheduled, or someone keeps the time: sleep until new work, stop, or the time
+    // needs keeping.
+    m_wake.wait(lock, [&] { return workFound() || (m_wakeAt && !m_timekeeper); });
+}
+
+void Dispatcher::claim(std::unique_lock<std::mutex>& lock) {
+    m_claiming = true;
+    const std::uint64_t seenGeneration = m_generation;
+    const int free = m_senders - m_busy - static_cast<int>(m_queued.size());
+    const int wanted = std::clamp(free, 1, std::max(m_settings.claimBatch, 1));
+    // Reset before asking, so that what arrives while we ask (notify) sets it again.
+    m_mayHaveWork = false;
+    m_wakeAt.reset();
+    lock.unlock();
+
+    std::optional<std::vector<ClaimedMessage>> claimed;
+    std::optional<TimePoint> due;
+    bool storeFailed = false;
+    try {
+        auto result = m_store.claimDue(m_settings.instanceId, m_settings.lease, wanted);
+        if (result) {
+            claimed = std::move(result).value();
+            if (static_cast<int>(claimed->size()) < wanted) {
+                due = m_store.nextDueTime(); // drained: sleep until the next due time
+            }
+        } else {
+            storeFailed = true;
+            logger().error("cannot claim due messages: " + result.error().describe());
+        }
+    } catch (const std::exception& e) {
+        // Claimed messages, if any, stay leased until their lease runs out: nothing is lost.
+        storeFailed = true;
+        logger().error(std::string("cannot claim due messages: ") + e.what());
+    }
+    std::vector<Queued> queued;
+    if (claimed) {
+        queued.reserve(claimed->size());
+        for (ClaimedMessage& message : *claimed) {
+            std::string endpoint =
+                endpointOf(message.pollUrl.empty() ? message.record.endpoint : message.pollUrl);
+            queued.push_back({std::move(message), std::move(endpoint)});
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+
+    lock.lock();
+    m_claiming = false;
+    for (Queued& message : queued) {
+        m_queued.push_back(std::move(message));
+    }
+    if (storeFailed) {
+        // The store failed (a locked database, a full disk being cleared): such failures pass,
+        // so try again soon, but not at once, so that a lasting failure does not spin a core.
+        m_wakeAt = now + kFailureBackoff;
+    } else if (static_cast<int>(queued.size()) >= wanted) {
+        m_mayHaveWork = true; // there may be more right behind these
+    } else if (due) {
         // The store's times are on the agent's clock (the system clock in production); waiting
         // on the steady clock for the remaining duration keeps a clock step from stretching it.
         // Something already due that the claim did not get (another owner's live lease) is
         // asked about again after a short rest, not at once.
         const auto untilDue = std::chrono::duration_cast<Milliseconds>(*due - m_clock.now());
-        const auto remaining = untilDue > Milliseconds::zero() ? untilDue : kMinimumIdleWait;
-        m_wake.wait_until(lock, std::chrono::steady_clock::now() + remaining, woken);
+        m_wakeAt = now + (untilDue > Milliseconds::zero() ? untilDue : kMinimumIdleWait);
+    }
+    if (m_generation != seenGeneration) {
+        m_mayHaveWork = true; // notified while claiming: that work may have missed this claim
+    }
+    if (m_stopping || (m_wakeAt && m_timekeeper && *m_wakeAt < m_timekeeperDeadline)) {
+        m_wake.notify_all(); // senders waiting for the claim to end, or a timekeeper now late
+        return;
+    }
+    // Wake only the senders there is something for: one per claimed message but the one this
+    // sender takes itself, one to claim again, one to keep the time while this one sends.
+    int wake = static_cast<int>(queued.size()) - 1;
+    if (claimWanted()) {
+        ++wake;
+    }
+    if (m_wakeAt && !m_timekeeper && !queued.empty()) {
+        ++wake;
+    }
+    for (int i = 0; i < wake; ++i) {
+        m_wake.notify_one();
     }
 }
 
-std::optional<Dispatcher::Pass> Dispatcher::claimAndSend(HttpTransport& transport) {
-    auto claimed = m_store.claimDue(m_settings.instanceId, m_settings.lease, m_settings.claimBatch);
-    if (!claimed) {
-        logger().error("cannot claim due messages: " + claimed.error().describe());
-        return std::nullopt;
-    }
-    Pass pass;
-    pass.claimed = static_cast<int>(claimed->size());
-    for (const ClaimedMessage& message : claimed.value()) {
-        if (handle(transport, message)) {
-            ++pass.sent;
+std::unique_ptr<HttpTransport> Dispatcher::borrowTransport(const std::string& endpoint) {
+    {
+        std::lock_guard lock(m_mutex);
+        // Best one that last talked to this endpoint: its connection is open and warm.
+        auto idle = m_idle.find(endpoint);
+        if (idle == m_idle.end() || idle->second.empty()) {
+            idle = std::find_if(m_idle.begin(), m_idle.end(),
+                                [](const auto& entry) { return !entry.second.empty(); });
+        }
+        if (idle != m_idle.end()) {
+            std::unique_ptr<HttpTransport> transport = std::move(idle->second.back());
+            idle->second.pop_back();
+            return transport;
         }
     }
-    return pass;
+    // Fewer transports than senders exist, and this one is needed: made once, then kept.
+    std::unique_ptr<HttpTransport> made = m_transports();
+    if (!made) {
+        throw std::runtime_error("the transport factory made no transport");
+    }
+    return made;
 }
 
-bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message) {
+void Dispatcher::returnTransport(const std::string& endpoint,
+                                 std::unique_ptr<HttpTransport> transport) {
+    std::lock_guard lock(m_mutex);
+    m_idle[endpoint].push_back(std::move(transport));
+}
+
+void Dispatcher::sendQueued(Queued queued) {
+    // The endpoint's slot is held from the take until the reply; the transport only for the
+    // exchange itself, so that another sender uses the connection while this one records.
+    bool slotHeld = true;
+    const auto releaseSlot = [&] {
+        if (!slotHeld) {
+            return;
+        }
+        slotHeld = false;
+        std::lock_guard lock(m_mutex);
+        const auto sending = m_sendingTo.find(queued.endpoint);
+        if (--sending->second == 0) {
+            m_sendingTo.erase(sending);
+        }
+        if (std::any_of(m_queued.begin(), m_queued.end(),
+                        [&](const Queued& q) { return q.endpoint == queued.endpoint; })) {
+            m_wake.notify_one(); // a message waiting for this endpoint may go now
+        }
+    };
+    const auto send = [&](const HttpRequest& request) {
+        std::unique_ptr<HttpTransport> transport = borrowTransport(queued.endpoint);
+        TransportResult result = transport->send(request);
+        returnTransport(queued.endpoint, std::move(transport));
+        releaseSlot();
+        return result;
+    };
+    Handled handled = Handled::NotSent;
+    try {
+        handled = handle(queued.message, send);
+    } catch (...) {
+        releaseSlot();
+        throw;
+    }
+    releaseSlot();
+    if (handled == Handled::Rescheduled) {
+        // Its next attempt is in the store now, perhaps before the time the senders sleep to.
+        std::lock_guard lock(m_mutex);
+        m_mayHaveWork = true;
+    }
+}
+
+template <typename Send>
+Dispatcher::Handled Dispatcher::handle(ClaimedMessage& message, Send&& send) {
     const MessageRecord& record = message.record;
     const std::string& owner = m_settings.instanceId;
 
@@ -250,13 +457,13 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
                                                          std::to_string(made) + " attempt(s)");
         logIfFailed(expired, "expiry", record.messageId);
         if (expired) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Expired);
         }
-        return false;
+        return Handled::NotSent;
     }
 
     const HttpRequest request = buildRequest(message);
-    const TransportResult result = transport.send(request);
+    TransportResult result = send(request);
     const Outcome outcome = message.record.kind == kFhirKind
                                 ? classifyFhir(result, message.idempotent)
                                 : classify(result);
@@ -267,25 +474,27 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
 
     switch (outcome.kind) {
     case Outcome::Kind::Acknowledged: {
-        logger().information("acknowledged: " + describe(message) + ": " + outcome.detail);
+        // Debug, not information: at thousands a second the line itself would cost more than
+        // the rest of the message's handling. The audit trail has every ack.
+        if (logger().debug()) {
+            logger().debug("acknowledged: " + describe(message) + ": " + outcome.detail);
+        }
         const Status acked =
             reply ? m_store.recordAckedWithReply(record.messageId, owner, outcome.detail, *reply)
                   : m_store.recordAcked(record.messageId, owner, outcome.detail);
         if (acked) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Acked);
         } else {
             logIfFailed(acked, "ack", record.messageId);
         }
-        break;
+        return Handled::Ended;
     }
 
     case Outcome::Kind::Retriable:
-        recordRetriable(message, outcome, reply);
-        break;
+        return recordRetriable(message, outcome, reply);
 
     case Outcome::Kind::Deferred:
-        recordDeferred(message, outcome, request);
-        break;
+        return recordDeferred(message, outcome, request);
 
     case Outcome::Kind::Permanent: {
         logger().warning("failed: " + describe(message) + ": " + outcome.detail + " (" +
@@ -294,18 +503,19 @@ bool Dispatcher::handle(HttpTransport& transport, const ClaimedMessage& message)
             reply ? m_store.recordFailedWithReply(record.messageId, owner, outcome.error, *reply)
                   : m_store.recordFailed(record.messageId, owner, outcome.error);
         if (failed) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Failed);
         } else {
             logIfFailed(failed, "failure", record.messageId);
         }
-        break;
+        return Handled::Ended;
     }
     }
-    return true;
+    return Handled::Ended;
 }
 
-void Dispatcher::recordRetriable(const ClaimedMessage& message, const Outcome& outcome,
-                                 const std::optional<StoredReply>& reply) {
+Dispatcher::Handled Dispatcher::recordRetriable(const ClaimedMessage& message,
+                                                const Outcome& outcome,
+                                                const std::optional<StoredReply>& reply) {
     const MessageRecord& record = message.record;
     const std::string& owner = m_settings.instanceId;
     // A poll sends nothing and does not count as an attempt; the expiry bounds polling.
@@ -321,9 +531,9 @@ void Dispatcher::recordRetriable(const ClaimedMessage& message, const Outcome& o
                   : m_store.recordFailed(record.messageId, owner, exhausted);
         logIfFailed(failed, "failure", record.messageId);
         if (failed) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Failed);
         }
-        return;
+        return Handled::Ended;
     }
     Milliseconds delay{};
     {
@@ -340,10 +550,11 @@ void Dispatcher::recordRetriable(const ClaimedMessage& message, const Outcome& o
     logIfFailed(
         m_store.recordRetry(record.messageId, owner, next, outcome.error, outcome.transportError),
         "retry", record.messageId);
+    return Handled::Rescheduled;
 }
 
-void Dispatcher::recordDeferred(const ClaimedMessage& message, const Outcome& outcome,
-                                const HttpRequest& request) {
+Dispatcher::Handled Dispatcher::recordDeferred(const ClaimedMessage& message,
+                                               const Outcome& outcome, const HttpRequest& request) {
     const MessageRecord& record = message.record;
     const std::string& owner = m_settings.instanceId;
     const std::optional<std::string> pollUrl = resolveAgainst(request.url, outcome.location);
@@ -357,25 +568,29 @@ void Dispatcher::recordDeferred(const ClaimedMessage& message, const Outcome& ou
         const Status failed = m_store.recordFailed(record.messageId, owner, error);
         logIfFailed(failed, "failure", record.messageId);
         if (failed) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Failed);
         }
-        return;
+        return Handled::Ended;
     }
     // The first 202 answers the message itself; a 202 to a poll means "not yet" again.
     const Milliseconds wait =
         message.pollUrl.empty() ? m_settings.firstPollDelay : m_settings.pollInterval;
     const TimePoint next = m_clock.now() + wait;
-    logger().information("reply deferred: " + describe(message) + ", polling in " +
-                         std::to_string(wait.count()) + " ms");
+    if (logger().debug()) {
+        logger().debug("reply deferred: " + describe(message) + ", polling in " +
+                       std::to_string(wait.count()) + " ms");
+    }
     const Status deferred = m_store.recordDeferred(record.messageId, owner, next, *pollUrl);
     logIfFailed(deferred, "deferral", record.messageId);
     if (deferred) {
         // The store expires a message whose next poll would come after its expiry.
         if (const auto now = m_store.findMessage(record.messageId);
             now && now->state == MessageState::Expired) {
-            announceFinished(record);
+            announceFinished(record, MessageState::Expired);
+            return Handled::Ended;
         }
     }
+    return Handled::Rescheduled;
 }
 
 } // namespace gp::agent

@@ -13,7 +13,8 @@ namespace {
 namespace eps = messaging::eps;
 
 Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.eps");
+    static Poco::Logger& instance = Poco::Logger::get("gp-agent.eps"); // looked up once
+    return instance;
 }
 
 // The response may be the HL7 part of Spine's multipart reply, or the whole body.
@@ -76,20 +77,42 @@ std::string EpsStatusTracker::stateForResponseCode(const std::string& code) {
     return "cancel-failed";
 }
 
+std::mutex& EpsStatusTracker::lockFor(const std::string& prescriptionId) {
+    return m_locks[std::hash<std::string>{}(prescriptionId) % m_locks.size()];
+}
+
 void EpsStatusTracker::messageFinished(const MessageRecord& record) {
-    std::lock_guard lock(m_mutex);
-    const std::vector<EpsItem> items = m_store.itemsByMessage(record.messageId);
+    // Only these two carry items; anything else (GP2GP, e-RS) costs no store read.
+    const bool prescription = record.interaction == eps::kParentPrescriptionInteraction;
+    if (!prescription && record.interaction != eps::kCancellationRequestInteraction) {
+        return;
+    }
+    // The business id of an EPS message is its prescription's id; the items say for sure.
+    std::unique_lock lock(lockFor(record.businessId));
+    std::vector<EpsItem> items = m_store.itemsByMessage(record.messageId);
     if (items.empty()) {
         return;
     }
-    // The record the dispatcher passes was claimed before the outcome; the store has the end.
-    const std::optional<MessageRecord> message = m_store.findMessage(record.messageId);
+    if (const std::string prescriptionId = items.front().prescriptionId;
+        &lockFor(prescriptionId) != lock.mutex()) {
+        lock.unlock(); // never two at once: two threads could take them in opposite order
+        lock = std::unique_lock(lockFor(prescriptionId));
+        items = m_store.itemsByMessage(record.messageId); // read again under the right lock
+    }
+    // An ack is final and the dispatcher says so only once it is recorded; anything else is
+    // read from the store, which has the error that ended the message.
+    std::optional<MessageRecord> message;
+    if (record.state == MessageState::Acked) {
+        message = record;
+    } else {
+        message = m_store.findMessage(record.messageId);
+    }
     if (!message) {
         return;
     }
-    if (message->interaction == eps::kParentPrescriptionInteraction) {
+    if (prescription) {
         prescriptionFinished(*message, items);
-    } else if (message->interaction == eps::kCancellationRequestInteraction) {
+    } else {
         cancellationFinished(*message, items);
     }
 }
@@ -210,7 +233,9 @@ void EpsStatusTracker::save(const std::vector<EpsItem>& changed, const std::stri
                        saved.error().describe());
         return;
     }
-    logger().information("message %s: %s", messageId, detail);
+    if (logger().debug()) { // one line per prescription would cost more than the update
+        logger().debug("message %s: %s", messageId, detail);
+    }
 }
 
 } // namespace gp::agent

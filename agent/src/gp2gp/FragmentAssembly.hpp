@@ -26,10 +26,38 @@ struct FragmentStatus {
 FragmentStatus fragmentStatus(const std::vector<ConversationPart>& parts,
                               const std::string& indexPartId);
 
-/// Joins the fragments in order into `output` by appending, and checks the total against
-/// `expectedBytes` when known: where="Length" on a mismatch (the caller NACKs 29).
-Result<std::uint64_t> joinFragments(const std::vector<std::filesystem::path>& inOrder,
-                                    const std::filesystem::path& output,
-                                    std::optional<std::uint64_t> expectedBytes);
+/// The file a fragmented document is assembled in. Each fragment is written at its place when it
+/// arrives in order, or moved there once those before it are in, so nothing is joined at the end;
+/// a fragment whose part row names this file is in place. Every write there is fdatasynced before
+/// the row that says so is committed.
+std::filesystem::path assemblyFile(const std::filesystem::path& receivedDir,
+                                   const std::string& indexPartId);
+
+/// How far the assembly has come: fragments 0..next-1 are in place, `offset` bytes with them.
+struct AssemblyPoint {
+    int next = 0;
+    std::uint64_t offset = 0;
+};
+AssemblyPoint assemblyPoint(const std::vector<ConversationPart>& parts,
+                            const std::string& indexPartId, const std::filesystem::path& assembly);
+
+/// Whether a fragment part (listed by its index) that has just arrived goes straight to its place:
+/// true when every fragment before it is in place and no other fragment claims its place.
+bool fitsNext(const std::vector<ConversationPart>& parts, const ConversationPart& fragment,
+              const std::filesystem::path& assembly, AssemblyPoint& point);
+
+/// Moves fragments received out of order (each in a file of its own) into `assembly`, in order
+/// from the assembly point, as far as none is missing. Returns their rows, now naming `assembly`.
+Result<std::vector<ConversationPart>> placeReceived(const std::vector<ConversationPart>& parts,
+                                                    const std::string& indexPartId,
+                                                    const std::filesystem::path& assembly);
+
+/// Once every fragment is in place: checks the total against `expectedBytes` when known
+/// (where="Length" on a mismatch: the caller NACKs 29) and cuts the file to it, dropping whatever
+/// a write that was never committed left beyond. Returns the document's size.
+Result<std::uint64_t> finishAssembly(const std::vector<ConversationPart>& parts,
+                                     const std::string& indexPartId,
+                                     const std::filesystem::path& assembly,
+                                     std::optional<std::uint64_t> expectedBytes);
 
 } // namespace gp::agent::gp2gp

@@ -1,3 +1,4 @@
+#include "../inbound/MappedFile.hpp"
 #include "RequesterWorkflow.hpp"
 #include "SenderWorkflow.hpp"
 #include "TransferContext.hpp"
@@ -77,14 +78,19 @@ struct Gp2gpService::Impl {
 Outcome Gp2gpService::Impl::processInbound(const InboundRecord& record) {
     using Kind = wire::InboundGp2gp::Kind;
     const InboundMessage& inbound = record.message;
-    std::string body;
-    try {
-        body = readWholeFile(inbound.bodyFile);
-    } catch (const std::exception&) {
+    // Parsed in place from the page cache: a 5 MB fragment is not copied into memory first.
+    bool readable = true;
+    auto parsed = [&]() -> Result<messaging::ebxml::Message> {
+        MappedFile body;
+        if (auto opened = body.open(inbound.bodyFile); !opened) {
+            readable = false;
+            return opened.error();
+        }
+        return messaging::ebxml::parseMessage(inbound.contentType, body.bytes());
+    }();
+    if (!readable) {
         return context.giveUp(record, "its body file cannot be read");
     }
-    auto parsed = messaging::ebxml::parseMessage(inbound.contentType, body);
-    body.clear();
     if (!parsed) {
         return context.giveUp(record, "not an ebXML message: " + parsed.error().describe());
     }

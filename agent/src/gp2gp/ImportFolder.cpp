@@ -91,7 +91,10 @@ Status writeImportFolder(const std::filesystem::path& importDir, const std::stri
     }
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& document : documents) {
-        if (auto copied = copySynced(document.source, temporary / document.filename); !copied) {
+        // The received file is already durable: a second name costs nothing where a copy of a
+        // 100 MB document would write it all again.
+        if (auto copied = linkOrCopySynced(document.source, temporary / document.filename);
+            !copied) {
             return copied.error();
         }
         Poco::JSON::Object::Ptr entry = new Poco::JSON::Object;

@@ -513,10 +513,26 @@ Outcome RequesterWorkflow::onDocument(const InboundRecord& record,
                         "COPC " + message.messageId + " carries no document");
         }
         const std::string& bytes = message.attachments.front().body;
-        const auto file = directory / message.messageId;
-        if (auto written = writeSynced(file, bytes); !written) {
+        // A fragment listed by an index that arrives in order goes straight to its place in the
+        // document; any other document or fragment gets a file of its own. Either way the bytes
+        // are synced before the row that names them is committed and the COPC acknowledged.
+        auto file = directory / message.messageId;
+        AssemblyPoint point;
+        const bool listed = existing != nullptr && existing->kind == kPartFragment &&
+                            message.kind == Kind::Fragment;
+        const auto assembly =
+            listed ? assemblyFile(directory, existing->parentPartId) : std::filesystem::path();
+        const bool placed = listed && fitsNext(parts, *existing, assembly, point);
+        auto written =
+            placed ? writeAtSynced(assembly, point.offset, bytes) : writeSynced(file, bytes);
+        if (!written) {
+            m_context.logger().error("cannot store COPC " + message.messageId + ": " +
+                                     written.error().describe());
             m_context.noteRetry();
             return Outcome::Deferred;
+        }
+        if (placed) {
+            file = assembly;
         }
         ConversationPart part = existing != nullptr ? *existing : ConversationPart{};
         part.conversationId = transfer.conversationId;
@@ -639,7 +655,9 @@ Outcome RequesterWorkflow::reconcile(const Conversation& conversation) {
 
     auto parts = m_context.store().partsOf(conversation.conversationId);
     std::vector<ConversationPart> updates;
-    for (const auto& part : parts) {
+    int assembled = 0;
+    const auto indexes = parts; // `parts` changes below as fragments are placed
+    for (const auto& part : indexes) {
         if (part.kind != kPartFragmentIndex || part.state != kPartIndexed) {
             continue;
         }
@@ -648,31 +666,41 @@ Outcome RequesterWorkflow::reconcile(const Conversation& conversation) {
             return nack(nullptr, conversation, NackReason::LargeMessageReassemblyFailure,
                         status.problem);
         }
+        const auto assembly =
+            assemblyFile(m_context.receivedDir(conversation.conversationId), part.partId);
+        auto placed = placeReceived(parts, part.partId, assembly);
+        if (!placed) {
+            m_context.logger().error("cannot place fragments of " + part.partId + ": " +
+                                     placed.error().describe());
+            m_context.noteRetry();
+            return Outcome::Deferred;
+        }
+        mergeParts(parts, *placed);
+        mergeParts(updates, *placed);
         if (!status.complete) {
             continue;
         }
-        const auto joinedFile =
-            m_context.receivedDir(conversation.conversationId) / (part.partId + ".joined");
         std::optional<std::uint64_t> expected;
         if (part.expectedBytes >= 0) {
             expected = static_cast<std::uint64_t>(part.expectedBytes);
         }
-        auto joined = joinFragments(status.files, joinedFile, expected);
-        if (!joined) {
-            if (joined.error().where == "Length") {
+        auto finished = finishAssembly(parts, part.partId, assembly, expected);
+        if (!finished) {
+            if (finished.error().where == "Length") {
                 return nack(nullptr, conversation, NackReason::LargeMessageReassemblyFailure,
-                            joined.error().message);
+                            finished.error().message);
             }
-            m_context.logger().error("cannot join fragments of " + part.partId + ": " +
-                                     joined.error().describe());
+            m_context.logger().error("cannot finish assembling " + part.partId + ": " +
+                                     finished.error().describe());
             m_context.noteRetry();
             return Outcome::Deferred;
         }
         ConversationPart whole = part;
         whole.state = kPartReceived;
-        whole.file = joinedFile;
-        whole.expectedBytes = static_cast<std::int64_t>(*joined);
+        whole.file = assembly;
+        whole.expectedBytes = static_cast<std::int64_t>(*finished);
         updates.push_back(whole);
+        ++assembled;
     }
     mergeParts(parts, updates);
 
@@ -692,9 +720,12 @@ Outcome RequesterWorkflow::reconcile(const Conversation& conversation) {
     WorkflowStep step;
     step.conversation = transfer;
     step.parts = updates;
-    step.audit.push_back(
-        m_context.audit(conversation.conversationId, "gp2gp-fragments-joined",
-                        std::to_string(updates.size()) + " large document(s) joined"));
+    step.audit.push_back(m_context.audit(
+        conversation.conversationId,
+        assembled > 0 ? "gp2gp-fragments-joined" : "gp2gp-fragments-placed",
+        assembled > 0 ? std::to_string(assembled) + " large document(s) assembled"
+                      : std::to_string(updates.size()) + " fragment(s) received out of order "
+                                                         "moved into place"));
     return m_context.commit(step);
 }
 

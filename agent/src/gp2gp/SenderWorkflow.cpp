@@ -335,7 +335,10 @@ Outcome SenderWorkflow::onContinue(const InboundRecord& record, const wire::Inbo
                      [](const ConversationPart& a, const ConversationPart& b) {
                          return a.sequence < b.sequence;
                      });
-    WorkflowStep step;
+    // Each COPC is committed as soon as its body is on disk, so the dispatcher sends the first
+    // while the next is being written. The Continue is marked processed only with the last: after
+    // a crash it is processed again and picks up the parts still planned.
+    std::size_t queued = 0;
     for (const auto& part : parts) {
         if (part.state != kPartPlanned) {
             continue;
@@ -353,14 +356,15 @@ Outcome SenderWorkflow::onContinue(const InboundRecord& record, const wire::Inbo
                           "stored description of " + source->partId + " unreadable");
         }
         const auto envelope = m_context.envelope(transfer.conversationId, part.partId);
-        std::optional<messaging::ebxml::Message> carried;
+        const auto length = static_cast<std::uint64_t>(part.expectedBytes);
+        Result<OutboundMessage> outbound = failure("kind", "not a document part");
+        std::string what;
         if (part.kind == kPartExternal) {
-            auto bytes = readRange(part.file, 0, static_cast<std::uint64_t>(part.expectedBytes));
-            if (!bytes) {
-                return refuse(record, transfer, NackReason::FailedToGenerateExtract,
-                              bytes.error().describe());
-            }
-            carried = wire::attachmentMessage(routing, envelope, *description, *bytes);
+            // Streamed from the document's file into the body file: never read whole.
+            outbound = m_context.prepareFromFile(
+                wire::attachmentMessage(routing, envelope, *description, {}), *route, part.file, 0,
+                length);
+            what = "document";
         } else if (part.kind == kPartFragmentIndex) {
             std::vector<std::string> fragmentIds;
             for (const auto& fragment : parts) {
@@ -368,38 +372,47 @@ Outcome SenderWorkflow::onContinue(const InboundRecord& record, const wire::Inbo
                     fragmentIds.push_back(fragment.partId); // already in sequence order
                 }
             }
-            carried = wire::fragmentIndexMessage(routing, envelope, *description, fragmentIds);
+            outbound = m_context.prepare(
+                wire::fragmentIndexMessage(routing, envelope, *description, fragmentIds), *route);
+            what = "fragment index";
         } else if (part.kind == kPartFragment) {
-            // One fragment's range at a time: the attachment is never read whole.
-            auto bytes =
-                readRange(part.file, static_cast<std::uint64_t>(part.sequence) * fragmentBytes,
-                          static_cast<std::uint64_t>(part.expectedBytes));
-            if (!bytes) {
-                return refuse(record, transfer, NackReason::FailedToGenerateExtract,
-                              bytes.error().describe());
-            }
-            carried =
-                wire::fragmentMessage(routing, envelope, part.parentPartId, part.sequence, *bytes);
+            outbound = m_context.prepareFromFile(
+                wire::fragmentMessageShell(routing, envelope, part.parentPartId, part.sequence,
+                                           length),
+                *route, part.file, static_cast<std::uint64_t>(part.sequence) * fragmentBytes,
+                length);
+            what = "fragment " + std::to_string(part.sequence) + " of " + part.parentPartId;
         } else {
             continue;
         }
-        auto outbound = m_context.prepare(*carried, *route);
         if (!outbound) {
+            if (outbound.error().message.find("the file changed") != std::string::npos) {
+                return refuse(record, transfer, NackReason::FailedToGenerateExtract,
+                              outbound.error().describe());
+            }
             m_context.logger().error("cannot write COPC " + part.partId + ": " +
                                      outbound.error().describe());
             m_context.noteRetry();
             return Outcome::Deferred;
         }
-        step.outbound.push_back(std::move(*outbound));
+        WorkflowStep partStep;
+        partStep.outbound.push_back(std::move(*outbound));
         ConversationPart sent = part;
         sent.state = kPartSent;
-        step.parts.push_back(sent);
+        partStep.parts.push_back(sent);
+        partStep.audit.push_back(m_context.audit(transfer.conversationId, "gp2gp-document-queued",
+                                                 "COPC " + part.partId + " (" + what + ")"));
+        if (const Outcome committed = m_context.commit(partStep); committed != Outcome::Changed) {
+            return committed;
+        }
+        ++queued;
     }
+    WorkflowStep step;
     transfer = withState(std::move(transfer), kDocumentsSent, m_context.now());
     step.conversation = transfer;
     step.inboundProcessed.push_back(record.message.messageId);
     step.audit.push_back(m_context.audit(transfer.conversationId, "gp2gp-documents-sent",
-                                         plural(step.outbound.size(), "COPC message") +
+                                         plural(queued, "COPC message") +
                                              " queued after Continue " + record.message.messageId));
     return m_context.commit(step);
 }

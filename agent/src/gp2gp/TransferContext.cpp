@@ -126,23 +126,31 @@ messaging::gp2gp::Envelope TransferContext::envelope(const std::string& conversa
     return envelope;
 }
 
-Result<OutboundMessage> TransferContext::prepare(const messaging::ebxml::Message& message,
-                                                 const Route& route) {
-    auto built = messaging::ebxml::buildMessage(message);
+OutboundMessage TransferContext::outboundFor(const messaging::ebxml::MessageHeader& header,
+                                             const Route& route, std::string contentType,
+                                             std::string soapAction) const {
     OutboundMessage out;
-    out.messageId = message.header.messageId;
-    out.conversationId = message.header.conversationId;
-    out.interaction = message.header.action;
-    out.service = message.header.service;
+    out.messageId = header.messageId;
+    out.conversationId = header.conversationId;
+    out.interaction = header.action;
+    out.service = header.service;
     // The conversation, never anything about the patient.
-    out.businessId = message.header.conversationId;
+    out.businessId = header.conversationId;
     out.endpoint = route.endpoint;
-    out.soapAction = built.soapAction;
-    out.contentType = built.contentType;
+    out.soapAction = std::move(soapAction);
+    out.contentType = std::move(contentType);
     out.createdAt = now();
     out.expiresAt = out.createdAt + route.persistDuration;
     out.maxAttempts = route.retries + 1;
     out.retryInterval = route.retryInterval;
+    return out;
+}
+
+Result<OutboundMessage> TransferContext::prepare(const messaging::ebxml::Message& message,
+                                                 const Route& route) {
+    auto built = messaging::ebxml::buildMessage(message);
+    OutboundMessage out = outboundFor(message.header, route, std::move(built.contentType),
+                                      std::move(built.soapAction));
     if (built.body.size() > kInlineBodyLimit) {
         out.bodyFile = conversationDir(out.conversationId) / (out.messageId + ".mime");
         if (auto written = writeSynced(out.bodyFile, built.body); !written) {
@@ -150,6 +158,23 @@ Result<OutboundMessage> TransferContext::prepare(const messaging::ebxml::Message
         }
     } else {
         out.body = std::move(built.body);
+    }
+    return out;
+}
+
+Result<OutboundMessage> TransferContext::prepareFromFile(const messaging::ebxml::Message& message,
+                                                         const Route& route,
+                                                         const std::filesystem::path& file,
+                                                         std::uint64_t offset,
+                                                         std::uint64_t length) {
+    auto built = messaging::ebxml::buildMessageAround(message);
+    OutboundMessage out = outboundFor(message.header, route, std::move(built.contentType),
+                                      std::move(built.soapAction));
+    out.bodyFile = conversationDir(out.conversationId) / (out.messageId + ".mime");
+    if (auto written = writeSyncedAround(out.bodyFile, built.head, file, offset, length,
+                                         message.attachments.back().base64, built.tail);
+        !written) {
+        return written.error();
     }
     return out;
 }

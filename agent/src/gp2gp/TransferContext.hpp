@@ -72,6 +72,12 @@ public:
     /// Turns a built message into an outbox entry for `route`: bytes built once, retries and
     /// expiry from SDS, large bodies written (fsynced) to a file under the outbox folder.
     Result<OutboundMessage> prepare(const messaging::ebxml::Message& message, const Route& route);
+    /// The same for a message whose last attachment (left with an empty body) carries `length`
+    /// bytes of `file` from `offset`: they go from file to file in small pieces, base64-encoded
+    /// on the way, so a document is never held in memory.
+    Result<OutboundMessage> prepareFromFile(const messaging::ebxml::Message& message,
+                                            const Route& route, const std::filesystem::path& file,
+                                            std::uint64_t offset, std::uint64_t length);
 
     /// An application ack (AA, or a NACK with `nack`) of `acknowledgedMessageId` to `remoteOds`.
     Result<OutboundMessage> ack(const std::string& conversationId, const std::string& remoteOds,
@@ -107,6 +113,9 @@ public:
     Poco::Logger& logger() const;
 
 private:
+    OutboundMessage outboundFor(const messaging::ebxml::MessageHeader& header, const Route& route,
+                                std::string contentType, std::string soapAction) const;
+
     Gp2gpService::Dependencies& m_deps;
     PracticeIdentity m_practice;
     AgentSettings::Gp2gp m_settings;

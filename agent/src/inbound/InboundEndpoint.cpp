@@ -1,6 +1,7 @@
 #include "InboundEndpoint.hpp"
 
 #include "../api/HttpReplies.hpp"
+#include "../transport/QuietHttpServer.hpp"
 #include "../transport/TlsServerContext.hpp"
 #include "MappedFile.hpp"
 #include "PersistDurations.hpp"
@@ -15,7 +16,6 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -393,14 +393,14 @@ void InboundEndpoint::start() {
     m_port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(std::max(1, m_context->settings.maxThreads));
-    m_server =
-        std::make_unique<Poco::Net::HTTPServer>(new InboundFactory(*m_context), socket, params);
+    m_server = std::make_unique<QuietHttpServer>(new InboundFactory(*m_context), socket, params,
+                                                 "inbound");
     m_server->start();
 }
 
 void InboundEndpoint::stop() {
     if (m_server) {
-        m_server->stopAll(true);
+        m_server->stop();
         m_server.reset();
     }
 }

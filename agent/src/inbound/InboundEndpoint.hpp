@@ -9,10 +9,6 @@
 #include <memory>
 #include <string>
 
-namespace Poco::Net {
-class HTTPServer;
-}
-
 namespace gp::messaging::ids {
 class RandomSource;
 }
@@ -20,6 +16,7 @@ class RandomSource;
 namespace gp::agent {
 
 class Store;
+class QuietHttpServer;
 
 /// The inbound MHS endpoint: Spine (or spine-mock) POSTs ebXML messages here. Each body is
 /// streamed to a file in the inbox directory and fsynced, parsed, admitted to the store with the
@@ -57,7 +54,7 @@ public:
 private:
     std::unique_ptr<Context> m_context;
     int m_port = 0;
-    std::unique_ptr<Poco::Net::HTTPServer> m_server;
+    std::unique_ptr<QuietHttpServer> m_server;
 };
 
 } // namespace gp::agent

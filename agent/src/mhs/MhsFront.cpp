@@ -2,13 +2,13 @@
 
 #include "../api/HttpReplies.hpp"
 #include "../eps/EpsOutbound.hpp"
+#include "../transport/QuietHttpServer.hpp"
 #include "../transport/TlsServerContext.hpp"
 #include "MhsRequest.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -34,7 +34,9 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 Poco::Logger& logger() {
-    return Poco::Logger::get("gp-agent.mhs");
+    // Looked up once: Poco::Logger::get takes a process-wide mutex.
+    static Poco::Logger& mhsLogger = Poco::Logger::get("gp-agent.mhs");
+    return mhsLogger;
 }
 
 void answer(HTTPServerResponse& response, int status, const std::string& text) {
@@ -148,8 +150,10 @@ private:
                    "gp-agent could not store the message; send it again later");
             return;
         }
-        logger().information("MHS front queued %s %s", std::string(outbound.interaction),
-                             request.messageId);
+        if (logger().information()) { // Poco formats the line before it checks the level
+            logger().information("MHS front queued %s %s", std::string(outbound.interaction),
+                                 request.messageId);
+        }
         if (deps.workArrived) {
             deps.workArrived();
         }
@@ -189,13 +193,13 @@ void MhsFront::start() {
     m_port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(std::max(1, m_context->settings.threads));
-    m_server = std::make_unique<Poco::Net::HTTPServer>(new MhsFactory(*m_context), socket, params);
+    m_server = std::make_unique<QuietHttpServer>(new MhsFactory(*m_context), socket, params, "mhs");
     m_server->start();
 }
 
 void MhsFront::stop() {
     if (m_server) {
-        m_server->stopAll(true);
+        m_server->stop();
         m_server.reset();
     }
 }

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-namespace Poco::Net {
-class HTTPServer;
+namespace gp::agent {
+class QuietHttpServer;
 }
 
 namespace gp::agent::mhs {
@@ -47,7 +47,7 @@ public:
 
 private:
     std::unique_ptr<Context> m_context;
-    std::unique_ptr<Poco::Net::HTTPServer> m_server;
+    std::unique_ptr<QuietHttpServer> m_server;
     int m_port = 0;
 };
 

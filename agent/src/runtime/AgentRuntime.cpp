@@ -116,17 +116,21 @@ void AgentRuntime::start() {
     initialiseCurlGlobally();
     DispatcherSettings dispatch;
     dispatch.threads = m_settings.dispatchThreads;
+    dispatch.connectionsPerEndpoint = m_settings.dispatchConnectionsPerEndpoint;
     dispatch.lease = m_settings.dispatchLease;
     dispatch.instanceId = messaging::ids::newUuid(p.random);
     const TransportSettings transport = m_settings.transport;
+    // Every transport resumes the TLS sessions the others negotiated (CurlShare).
+    auto curlShare = std::make_shared<CurlShare>();
     p.dispatcher = std::make_unique<Dispatcher>(
         *p.store, p.clock, p.random,
         RetryPolicy({m_settings.retryBaseDelay, m_settings.retryMaxDelay}),
-        [transport] { return std::make_unique<CurlTransport>(transport); }, dispatch);
+        [transport, curlShare] { return std::make_unique<CurlTransport>(transport, curlShare); },
+        dispatch);
     Dispatcher* dispatcher = p.dispatcher.get();
 
     p.routes = makeSdsRouteLookup(m_settings.sdsUrl, m_settings.sdsCacheTtl, p.clock,
-                                  std::make_unique<CurlTransport>(transport));
+                                  std::make_unique<CurlTransport>(transport, curlShare));
     p.gp2gp = std::make_unique<Gp2gpService>(
         Gp2gpService::Dependencies{*p.store, *p.routes, p.clock, p.random,
                                    [dispatcher] { dispatcher->notify(); }},
@@ -139,7 +143,7 @@ void AgentRuntime::start() {
         ErsService::Dependencies{*p.store, p.clock, p.random,
                                  [dispatcher] { dispatcher->notify(); }},
         m_settings.ers, m_settings.odsCode, m_settings.stateDir / "ers",
-        std::make_unique<CurlTransport>(transport)); // service searches, while the caller waits
+        std::make_unique<CurlTransport>(transport, curlShare)); // searches, while the caller waits
     ErsService* ers = p.ers.get();
     p.dispatcher->setFinishedListener([gp2gp, epsTracker, ers](const MessageRecord& record) {
         gp2gp->outboundFinished(record);

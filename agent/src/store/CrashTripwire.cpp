@@ -61,20 +61,27 @@ std::unique_ptr<CrashTripwire> CrashTripwire::fromEnvironment() {
 
 void CrashTripwire::beforeCommit(std::string_view operation) {
     ++m_seen;
-    if (m_seen == m_spec.transition && m_spec.point == TripPoint::BeforeCommit) {
+    if (m_seen != m_spec.transition) {
+        return;
+    }
+    if (m_spec.point == TripPoint::BeforeCommit) {
         fire(operation, "before commit");
+    } else {
+        m_armedOperation = std::string(operation);
     }
 }
 
-void CrashTripwire::afterCommit(std::string_view operation) {
-    if (m_seen == m_spec.transition && m_spec.point == TripPoint::AfterCommit) {
+void CrashTripwire::afterCommit() {
+    if (m_armedOperation) {
+        const std::string operation = std::move(*m_armedOperation);
+        m_armedOperation.reset();
         fire(operation, "after commit");
     }
 }
 
 void CrashTripwire::fire(std::string_view operation, std::string_view when) {
-    m_action("crash tripwire: aborting at store transition " + std::to_string(m_seen) + " (" +
-             std::string(operation) + ", " + std::string(when) + ")");
+    m_action("crash tripwire: aborting at store transition " + std::to_string(m_spec.transition) +
+             " (" + std::string(operation) + ", " + std::string(when) + ")");
 }
 
 } // namespace gp::agent::sqlite

@@ -2,7 +2,8 @@
 
 // TEST-ONLY. The crash campaign (tests/chaos) needs the agent to die at an exact point of its
 // life, not only wherever a random SIGKILL happens to land: this tripwire aborts the process at
-// the Nth durable store transition, just before or just after that transaction commits. It is
+// the Nth durable store transition, just before or just after the transaction holding it commits
+// (concurrent writes share one transaction: see SqliteStore). It is
 // armed only by the environment variable GP_TEST_ABORT_AT_TRANSITION, read once when a
 // read-write store opens; unset (always, in production) the store holds no tripwire and pays one
 // null-pointer test per write.
@@ -41,10 +42,12 @@ public:
     /// Throws std::runtime_error when it is set to something unreadable.
     static std::unique_ptr<CrashTripwire> fromEnvironment();
 
-    /// A write transaction that changed rows is about to commit: it is the next transition.
+    /// A write that changed rows is about to commit: it is the next transition. The store's
+    /// writes share commits, so several transitions may come before one afterCommit().
     void beforeCommit(std::string_view operation);
-    /// That same transaction has committed (it is on disk).
-    void afterCommit(std::string_view operation);
+    /// The transaction holding every transition counted since the last call has committed (it
+    /// is on disk): fires here when it held the Nth.
+    void afterCommit();
 
     std::int64_t transitionsSeen() const { return m_seen; }
     const TripwireSpec& spec() const { return m_spec; }
@@ -55,6 +58,7 @@ private:
     TripwireSpec m_spec;
     Action m_action;
     std::int64_t m_seen = 0;
+    std::optional<std::string> m_armedOperation; // the Nth's, waiting for its commit
 };
 
 } // namespace gp::agent::sqlite

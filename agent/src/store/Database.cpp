@@ -1,5 +1,7 @@
 #include "Database.hpp"
 
+#include "Statement.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -116,7 +118,37 @@ Database::Database(const std::filesystem::path& file, Mode mode) {
 }
 
 Database::~Database() {
+    for (auto& [sql, pool] : m_statements) {
+        for (sqlite3_stmt* statement : pool) {
+            sqlite3_finalize(statement);
+        }
+    }
     sqlite3_close_v2(m_handle);
+}
+
+std::pair<sqlite3_stmt*, Database::StatementPool*> Database::takeStatement(std::string_view sql) {
+    // Every SQL text the store runs is a constant or built from a handful of constants, so the
+    // cache stays small; the bound only guards against a future caller that builds SQL from data.
+    constexpr std::size_t kMaxCachedTexts = 256;
+    auto found = m_statements.find(sql);
+    if (found == m_statements.end() && m_statements.size() < kMaxCachedTexts) {
+        found = m_statements.emplace(std::string(sql), StatementPool{}).first;
+    }
+    StatementPool* pool = found != m_statements.end() ? &found->second : nullptr;
+    if (pool != nullptr && !pool->empty()) {
+        sqlite3_stmt* statement = pool->back();
+        pool->pop_back();
+        return {statement, pool};
+    }
+    sqlite3_stmt* statement = nullptr;
+    const int rc =
+        sqlite3_prepare_v3(m_handle, sql.data(), static_cast<int>(sql.size()),
+                           pool != nullptr ? SQLITE_PREPARE_PERSISTENT : 0, &statement, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(statement);
+        fail(rc, "prepare");
+    }
+    return {statement, pool};
 }
 
 void Database::exec(std::string_view sql) {
@@ -126,6 +158,15 @@ void Database::exec(std::string_view sql) {
         // The statement's opening words ("COMMIT", "CREATE TABLE messages") say what failed.
         const std::string_view head = sql.substr(0, std::min(sql.find('\n'), std::size_t{40}));
         fail(rc, head);
+    }
+}
+
+void Database::run(std::string_view sql) {
+    try {
+        Statement statement(*this, sql);
+        statement.run();
+    } catch (const SqliteError& error) {
+        throw SqliteError(error.extendedCode(), std::string(sql) + ": " + error.what());
     }
 }
 

@@ -2,11 +2,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace gp::agent::sqlite {
 
@@ -27,7 +30,10 @@ private:
 /// (extended) result code, so that a full disk and an I/O error read differently in a log.
 std::string describeSqliteResult(int extendedCode, std::string_view sqliteMessage);
 
-/// One sqlite3 connection, closed in the destructor.
+/// One sqlite3 connection, closed in the destructor. It keeps the statements it has prepared,
+/// by their SQL text, so that the same query run again is bound and stepped, not parsed and
+/// planned again: preparing costs more than running most of the store's one-row statements.
+/// Like the connection itself, the cache is used by one thread at a time (the store's locks).
 class Database {
 public:
     enum class Mode { ReadWriteCreate, ReadOnly };
@@ -40,6 +46,9 @@ public:
 
     /// Runs one or more statements that return no rows the caller needs.
     void exec(std::string_view sql);
+    /// Runs one statement that returns no rows, prepared once and kept (see the class comment):
+    /// for the transaction control the store repeats on every write and read.
+    void run(std::string_view sql);
 
     /// Rows changed by the last INSERT/UPDATE/DELETE.
     std::int64_t changes() const;
@@ -52,7 +61,15 @@ public:
 
 private:
     friend class Statement;
+    /// Prepared statements for one SQL text that are not in use. A std::map, whose nodes never
+    /// move, so that a Statement can keep a pointer to the pool it returns its handle to.
+    using StatementPool = std::vector<sqlite3_stmt*>;
+    /// A cached statement for `sql` (prepared when none is free) and the pool to return it to,
+    /// or a null pool when the cache is full and the statement must be finalized after use.
+    std::pair<sqlite3_stmt*, StatementPool*> takeStatement(std::string_view sql);
+
     sqlite3* m_handle = nullptr;
+    std::map<std::string, StatementPool, std::less<>> m_statements;
 };
 
 } // namespace gp::agent::sqlite

@@ -138,9 +138,9 @@ void SqliteStore::upsertPart(const ConversationPart& part) {
 
 std::optional<Conversation> SqliteStore::findConversation(const std::string& conversationId) {
     return read<std::optional<Conversation>>(
-        "findConversation", std::nullopt, [&]() -> std::optional<Conversation> {
-            Statement query(m_database, sql({"SELECT ", kConversationColumns,
-                                             " FROM conversations WHERE conversation_id = ?1"}));
+        "findConversation", std::nullopt, [&](Database& db) -> std::optional<Conversation> {
+            Statement query(db, sql({"SELECT ", kConversationColumns,
+                                     " FROM conversations WHERE conversation_id = ?1"}));
             query.bind(1, conversationId);
             if (!query.step()) {
                 return std::nullopt;
@@ -150,21 +150,21 @@ std::optional<Conversation> SqliteStore::findConversation(const std::string& con
 }
 
 std::vector<Conversation> SqliteStore::listConversations(const std::string& state, int limit) {
-    return read<std::vector<Conversation>>("listConversations", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kConversationColumns,
-                                         " FROM conversations WHERE (?1 = '' OR state = ?1)"
-                                         " ORDER BY created_at DESC, conversation_id DESC"
-                                         " LIMIT ?2"}));
+    return read<std::vector<Conversation>>("listConversations", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kConversationColumns,
+                                 " FROM conversations WHERE (?1 = '' OR state = ?1)"
+                                 " ORDER BY created_at DESC, conversation_id DESC"
+                                 " LIMIT ?2"}));
         query.bind(1, state).bind(2, std::int64_t{limit < 0 ? 0 : limit});
         return readConversations(query);
     });
 }
 
 std::vector<ConversationPart> SqliteStore::partsOf(const std::string& conversationId) {
-    return read<std::vector<ConversationPart>>("partsOf", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kPartColumns,
-                                         " FROM conversation_parts WHERE conversation_id = ?1"
-                                         " ORDER BY kind, parent_part_id, sequence, part_id"}));
+    return read<std::vector<ConversationPart>>("partsOf", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kPartColumns,
+                                 " FROM conversation_parts WHERE conversation_id = ?1"
+                                 " ORDER BY kind, parent_part_id, sequence, part_id"}));
         query.bind(1, conversationId);
         std::vector<ConversationPart> parts;
         while (query.step()) {
@@ -175,10 +175,10 @@ std::vector<ConversationPart> SqliteStore::partsOf(const std::string& conversati
 }
 
 std::vector<MessageRecord> SqliteStore::messagesOf(const std::string& conversationId) {
-    return read<std::vector<MessageRecord>>("messagesOf", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kRecordColumns,
-                                         " FROM messages WHERE conversation_id = ?1"
-                                         " ORDER BY created_at, rowid"}));
+    return read<std::vector<MessageRecord>>("messagesOf", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kRecordColumns,
+                                 " FROM messages WHERE conversation_id = ?1"
+                                 " ORDER BY created_at, rowid"}));
         query.bind(1, conversationId);
         std::vector<MessageRecord> records;
         while (query.step()) {
@@ -189,11 +189,10 @@ std::vector<MessageRecord> SqliteStore::messagesOf(const std::string& conversati
 }
 
 std::vector<Conversation> SqliteStore::conversationsDue(TimePoint now) {
-    return read<std::vector<Conversation>>("conversationsDue", {}, [&] {
-        Statement query(m_database,
-                        sql({"SELECT ", kConversationColumns,
-                             " FROM conversations WHERE deadline IS NOT NULL"
-                             " AND deadline <= ?1 ORDER BY deadline, conversation_id"}));
+    return read<std::vector<Conversation>>("conversationsDue", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kConversationColumns,
+                                 " FROM conversations WHERE deadline IS NOT NULL"
+                                 " AND deadline <= ?1 ORDER BY deadline, conversation_id"}));
         query.bind(1, toEpochMillis(now));
         return readConversations(query);
     });
@@ -201,9 +200,9 @@ std::vector<Conversation> SqliteStore::conversationsDue(TimePoint now) {
 
 std::optional<TimePoint> SqliteStore::nextConversationDeadline() {
     return read<std::optional<TimePoint>>(
-        "nextConversationDeadline", std::nullopt, [&]() -> std::optional<TimePoint> {
-            Statement query(m_database, "SELECT MIN(deadline) FROM conversations"
-                                        " WHERE deadline IS NOT NULL");
+        "nextConversationDeadline", std::nullopt, [&](Database& db) -> std::optional<TimePoint> {
+            Statement query(db, "SELECT MIN(deadline) FROM conversations"
+                                " WHERE deadline IS NOT NULL");
             if (query.step()) {
                 if (const auto millis = query.optionalInteger(0)) {
                     return fromEpochMillis(*millis);

@@ -145,10 +145,10 @@ Status SqliteStore::recordCancellation(const EpsItem& item, const std::string& n
 
 std::optional<EpsPrescription> SqliteStore::findPrescription(const std::string& prescriptionId) {
     return read<std::optional<EpsPrescription>>(
-        "findPrescription", std::nullopt, [&]() -> std::optional<EpsPrescription> {
-            Statement query(m_database, "SELECT prescription_id, prescription_uuid, message_id,"
-                                        " nhs_number, prescriber, created_at"
-                                        " FROM eps_prescriptions WHERE prescription_id = ?1");
+        "findPrescription", std::nullopt, [&](Database& db) -> std::optional<EpsPrescription> {
+            Statement query(db, "SELECT prescription_id, prescription_uuid, message_id,"
+                                " nhs_number, prescriber, created_at"
+                                " FROM eps_prescriptions WHERE prescription_id = ?1");
             query.bind(1, prescriptionId);
             if (!query.step()) {
                 return std::nullopt;
@@ -165,10 +165,10 @@ std::optional<EpsPrescription> SqliteStore::findPrescription(const std::string& 
 }
 
 std::vector<EpsItem> SqliteStore::itemsOf(const std::string& prescriptionId) {
-    return read<std::vector<EpsItem>>("itemsOf", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kItemColumns,
-                                         " FROM eps_items WHERE prescription_id = ?1"
-                                         " ORDER BY position, rowid"}));
+    return read<std::vector<EpsItem>>("itemsOf", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kItemColumns,
+                                 " FROM eps_items WHERE prescription_id = ?1"
+                                 " ORDER BY position, rowid"}));
         query.bind(1, prescriptionId);
         return readItems(query);
     });
@@ -178,11 +178,10 @@ std::vector<EpsItem> SqliteStore::itemsByMessage(const std::string& messageId) {
     if (messageId.empty()) {
         return {};
     }
-    return read<std::vector<EpsItem>>("itemsByMessage", {}, [&] {
-        Statement query(m_database,
-                        sql({"SELECT ", kItemColumns,
-                             " FROM eps_items WHERE prescription_message_id = ?1"
-                             " OR cancel_message_id = ?1 ORDER BY prescription_id, position"}));
+    return read<std::vector<EpsItem>>("itemsByMessage", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kItemColumns,
+                                 " FROM eps_items WHERE prescription_message_id = ?1"
+                                 " OR cancel_message_id = ?1 ORDER BY prescription_id, position"}));
         query.bind(1, messageId);
         return readItems(query);
     });
@@ -213,11 +212,11 @@ Status SqliteStore::updateItems(const std::vector<EpsItem>& items, const AuditEv
 }
 
 std::vector<MessageRecord> SqliteStore::epsMessagesOf(const std::string& prescriptionId) {
-    return read<std::vector<MessageRecord>>("epsMessagesOf", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kRecordColumns,
-                                         " FROM messages WHERE business_id = ?1"
-                                         " AND service = 'urn:nhs:names:services:mm'"
-                                         " ORDER BY created_at, rowid"}));
+    return read<std::vector<MessageRecord>>("epsMessagesOf", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kRecordColumns,
+                                 " FROM messages WHERE business_id = ?1"
+                                 " AND service = 'urn:nhs:names:services:mm'"
+                                 " ORDER BY created_at, rowid"}));
         query.bind(1, prescriptionId);
         std::vector<MessageRecord> records;
         while (query.step()) {

@@ -178,9 +178,9 @@ Status SqliteStore::applyErsStep(const ErsWorkflowStep& step) {
 
 std::optional<ErsRequest> SqliteStore::findErsRequest(const std::string& requestId) {
     return read<std::optional<ErsRequest>>(
-        "findErsRequest", std::nullopt, [&]() -> std::optional<ErsRequest> {
-            Statement query(m_database, sql({"SELECT ", kRequestColumns,
-                                             " FROM ers_requests WHERE request_id = ?1"}));
+        "findErsRequest", std::nullopt, [&](Database& db) -> std::optional<ErsRequest> {
+            Statement query(
+                db, sql({"SELECT ", kRequestColumns, " FROM ers_requests WHERE request_id = ?1"}));
             query.bind(1, requestId);
             if (!query.step()) {
                 return std::nullopt;
@@ -194,11 +194,10 @@ std::optional<ErsRequest> SqliteStore::findErsRequestByUbrn(const std::string& u
         return std::nullopt;
     }
     return read<std::optional<ErsRequest>>(
-        "findErsRequestByUbrn", std::nullopt, [&]() -> std::optional<ErsRequest> {
+        "findErsRequestByUbrn", std::nullopt, [&](Database& db) -> std::optional<ErsRequest> {
             Statement query(
-                m_database,
-                sql({"SELECT ", kRequestColumns,
-                     " FROM ers_requests WHERE ubrn = ?1 ORDER BY created_at LIMIT 1"}));
+                db, sql({"SELECT ", kRequestColumns,
+                         " FROM ers_requests WHERE ubrn = ?1 ORDER BY created_at LIMIT 1"}));
             query.bind(1, ubrn);
             if (!query.step()) {
                 return std::nullopt;
@@ -208,9 +207,9 @@ std::optional<ErsRequest> SqliteStore::findErsRequestByUbrn(const std::string& u
 }
 
 std::vector<ErsStepRecord> SqliteStore::ersStepsOf(const std::string& requestId) {
-    return read<std::vector<ErsStepRecord>>("ersStepsOf", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kStepColumns,
-                                         " FROM ers_steps WHERE request_id = ?1 ORDER BY seq"}));
+    return read<std::vector<ErsStepRecord>>("ersStepsOf", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kStepColumns,
+                                 " FROM ers_steps WHERE request_id = ?1 ORDER BY seq"}));
         query.bind(1, requestId);
         std::vector<ErsStepRecord> steps;
         while (query.step()) {
@@ -221,11 +220,11 @@ std::vector<ErsStepRecord> SqliteStore::ersStepsOf(const std::string& requestId)
 }
 
 std::vector<ErsRequest> SqliteStore::activeErsRequests(int limit) {
-    return read<std::vector<ErsRequest>>("activeErsRequests", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kRequestColumns,
-                                         " FROM ers_requests"
-                                         " WHERE state NOT IN ('complete', 'failed', 'cancelled')"
-                                         " ORDER BY created_at, request_id LIMIT ?1"}));
+    return read<std::vector<ErsRequest>>("activeErsRequests", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kRequestColumns,
+                                 " FROM ers_requests"
+                                 " WHERE state NOT IN ('complete', 'failed', 'cancelled')"
+                                 " ORDER BY created_at, request_id LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
         std::vector<ErsRequest> requests;
         while (query.step()) {

@@ -122,11 +122,14 @@ Result<InboundAdmission> SqliteStore::admitInbound(const InboundMessage& message
 }
 
 Result<std::vector<InboundRecord>> SqliteStore::pendingInbound(int limit) {
-    std::lock_guard lock(m_mutex);
+    // A read (see read()), written out because its failure is a Result, not a fallback value.
+    std::lock_guard lock(m_readMutex);
     try {
-        Statement query(m_database, sql({"SELECT ", kInboxColumns,
-                                         " FROM inbox WHERE state = 'received'"
-                                         " ORDER BY received_at, message_id LIMIT ?1"}));
+        Database& db = readConnection();
+        ReadSnapshot snapshot(db);
+        Statement query(db, sql({"SELECT ", kInboxColumns,
+                                 " FROM inbox WHERE state = 'received'"
+                                 " ORDER BY received_at, message_id LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
         std::vector<InboundRecord> records;
         while (query.step()) {
@@ -140,8 +143,8 @@ Result<std::vector<InboundRecord>> SqliteStore::pendingInbound(int limit) {
 }
 
 std::optional<InboundRecord> SqliteStore::findInbound(const std::string& messageId) {
-    return read<std::optional<InboundRecord>>("findInbound", std::nullopt,
-                                              [&] { return loadInbound(m_database, messageId); });
+    return read<std::optional<InboundRecord>>(
+        "findInbound", std::nullopt, [&](Database& db) { return loadInbound(db, messageId); });
 }
 
 Status SqliteStore::markInboundFailed(const std::string& messageId, const std::string& error) {

@@ -53,15 +53,15 @@ Error notEnded(const std::string& messageId, const Ending& ending, const std::st
 
 } // namespace
 
-bool SqliteStore::dispatchPausedLocked() {
-    Statement query(m_database, "SELECT value FROM agent_flags WHERE name = ?1");
+bool SqliteStore::dispatchPaused(Database& database) {
+    Statement query(database, "SELECT value FROM agent_flags WHERE name = ?1");
     query.bind(1, kPausedFlag);
     return query.step() && query.text(0) == "1";
 }
 
-void SqliteStore::addOperationsStatus(StatusSummary& summary) {
+void SqliteStore::addOperationsStatus(Database& database, StatusSummary& summary) {
     {
-        Statement query(m_database,
+        Statement query(database,
                         "SELECT (SELECT COUNT(*) FROM messages WHERE state IN ('failed', 'expired')"
                         "         AND acknowledged_at IS NULL),"
                         "       (SELECT MAX(last_sent_at) FROM messages)");
@@ -72,7 +72,7 @@ void SqliteStore::addOperationsStatus(StatusSummary& summary) {
         }
     }
     {
-        Statement query(m_database,
+        Statement query(database,
                         "SELECT role, state, COUNT(*) FROM conversations GROUP BY role, state");
         while (query.step()) {
             const std::string role = query.text(0);
@@ -86,12 +86,12 @@ void SqliteStore::addOperationsStatus(StatusSummary& summary) {
             }
         }
     }
-    summary.paused = dispatchPausedLocked();
+    summary.paused = dispatchPaused(database);
 }
 
 std::vector<MessageRecord> SqliteStore::listMessages(const std::vector<MessageState>& states,
                                                      int limit) {
-    return read<std::vector<MessageRecord>>("listMessages", {}, [&] {
+    return read<std::vector<MessageRecord>>("listMessages", {}, [&](Database& db) {
         std::string filter;
         for (std::size_t i = 0; i < states.size(); ++i) {
             filter += (i == 0 ? " WHERE state IN (?" : ", ?") + std::to_string(i + 2);
@@ -99,8 +99,8 @@ std::vector<MessageRecord> SqliteStore::listMessages(const std::vector<MessageSt
         if (!filter.empty()) {
             filter += ")";
         }
-        Statement query(m_database, sql({"SELECT ", kRecordColumns, " FROM messages", filter,
-                                         " ORDER BY created_at DESC, rowid DESC LIMIT ?1"}));
+        Statement query(db, sql({"SELECT ", kRecordColumns, " FROM messages", filter,
+                                 " ORDER BY created_at DESC, rowid DESC LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
         for (std::size_t i = 0; i < states.size(); ++i) {
             query.bind(static_cast<int>(i) + 2, toString(states[i]));
@@ -194,7 +194,7 @@ Status SqliteStore::acknowledgeMessage(const std::string& messageId, const Audit
 
 Status SqliteStore::setDispatchPaused(bool paused, const AuditEvent& event) {
     return write<Unit>("setDispatchPaused", [&]() -> Status {
-        if (dispatchPausedLocked() == paused) {
+        if (dispatchPaused(m_database) == paused) {
             return success();
         }
         const TimePoint now = m_clock.now();

@@ -28,12 +28,27 @@ constexpr std::string_view kDispatcherActor = "dispatcher";
 constexpr std::string_view kAuditColumns =
     "seq, at, actor, event, message_id, detail, prev_hash, hash, nhs_number";
 
-// A waiting message is claimable when due; a sending one only when its holder's lease ran out
-// (that holder is gone or stuck, and the MessageId lets Spine drop a duplicate).
-constexpr std::string_view kClaimableCondition =
-    "((state IN ('queued', 'retry-wait') AND next_attempt_at <= ?1"
-    "   AND (lease_until IS NULL OR lease_until <= ?1))"
-    " OR (state = 'sending' AND lease_until <= ?1))";
+// Up to ?2 claimable messages at time ?1, the soonest due first, then the oldest. A waiting
+// message is claimable when due; a sending one only when its holder's lease ran out (that holder
+// is gone or stuck, and the MessageId lets Spine drop a duplicate). Each state is read in order
+// along its index (messages_claim, messages_lease) and cut at ?2, so a claim reads a few rows
+// however long the queue: one ORDER BY over all claimable rows sorted the whole backlog.
+constexpr std::string_view kClaimableInOrder =
+    "SELECT message_id, state, lease_owner FROM ("
+    " SELECT * FROM (SELECT message_id, state, lease_owner, next_attempt_at AS due, created_at"
+    "  FROM messages WHERE state = 'queued' AND next_attempt_at <= ?1"
+    "  AND (lease_until IS NULL OR lease_until <= ?1)"
+    "  ORDER BY next_attempt_at, created_at LIMIT ?2)"
+    " UNION ALL"
+    " SELECT * FROM (SELECT message_id, state, lease_owner, next_attempt_at AS due, created_at"
+    "  FROM messages WHERE state = 'retry-wait' AND next_attempt_at <= ?1"
+    "  AND (lease_until IS NULL OR lease_until <= ?1)"
+    "  ORDER BY next_attempt_at, created_at LIMIT ?2)"
+    " UNION ALL"
+    " SELECT * FROM (SELECT message_id, state, lease_owner, lease_until AS due, created_at"
+    "  FROM messages WHERE state = 'sending' AND lease_until <= ?1"
+    "  ORDER BY lease_until, created_at LIMIT ?2))"
+    " ORDER BY due, created_at LIMIT ?2";
 
 AuditRow readAuditRow(const Statement& row) {
     AuditRow audit;
@@ -96,22 +111,186 @@ SqliteStore::SqliteStore(const std::filesystem::path& file, const Clock& clock, 
     m_database.exec("PRAGMA synchronous = FULL");
     applyMigrations(m_database, m_clock);
     m_tripwire = CrashTripwire::fromEnvironment(); // test-only (tests/chaos); null when unset
+    // Opened read-write only because a read-only connection cannot share the WAL index with the
+    // writer; query_only makes any write through it an error.
+    m_reader = std::make_unique<Database>(file, Database::Mode::ReadWriteCreate);
+    m_reader->exec("PRAGMA busy_timeout = 5000");
+    m_reader->exec("PRAGMA query_only = ON");
+}
+
+SqliteStore::~SqliteStore() {
+    if (m_stats.commits > 0) {
+        storeLogger().information("store: " + std::to_string(m_stats.writes) + " writes in " +
+                                  std::to_string(m_stats.commits) + " commits, at most " +
+                                  std::to_string(m_stats.largestBatch) + " in one");
+    }
+}
+
+Database& SqliteStore::readConnection() {
+    return m_reader ? *m_reader : m_database;
+}
+
+void SqliteStore::setWriteHooks(WriteHooks hooks) {
+    std::lock_guard lock(m_queueMutex);
+    m_hooks = std::move(hooks);
+}
+
+void SqliteStore::waitForQueuedWrites(std::size_t count) {
+    std::unique_lock lock(m_queueMutex);
+    m_writeQueued.wait(lock, [&] { return m_queue.size() >= count; });
+}
+
+WriteStats SqliteStore::writeStats() {
+    std::lock_guard lock(m_queueMutex);
+    return m_stats;
+}
+
+void SqliteStore::submitWrite(QueuedWrite& write) {
+    std::unique_lock lock(m_queueMutex);
+    m_queue.push_back(&write);
+    m_writeQueued.notify_all();
+    while (!write.done) {
+        if (m_writing) {
+            // Another caller is writing a batch; ours is in it or queued for the next one.
+            m_writesDone.wait(lock);
+            continue;
+        }
+        // No batch in progress: this caller writes every queued write (its own among them).
+        m_writing = true;
+        if (m_hooks.beforeBatch) {
+            const auto hook = m_hooks.beforeBatch;
+            lock.unlock();
+            hook();
+            lock.lock();
+        }
+        std::vector<QueuedWrite*> batch;
+        batch.swap(m_queue);
+        lock.unlock();
+        const bool committed = writeBatch(batch);
+        lock.lock();
+        m_stats.writes += batch.size();
+        m_stats.commits += committed ? 1 : 0;
+        m_stats.largestBatch = std::max<std::uint64_t>(m_stats.largestBatch, batch.size());
+        // Once `done` is set its caller may return and take the QueuedWrite off its stack.
+        for (QueuedWrite* each : batch) {
+            each->done = true;
+        }
+        m_writing = false;
+        m_writesDone.notify_all();
+    }
+}
+
+bool SqliteStore::writeBatch(const std::vector<QueuedWrite*>& batch) {
+    std::vector<FileToDelete> filesToDelete;
+    bool changed = false;
+    // Another process (a restore, an old agent) may have written since the last batch.
+    m_auditTip.reset();
+    try {
+        Transaction transaction(m_database);
+        for (QueuedWrite* write : batch) {
+            runInSavepoint(*write, filesToDelete);
+            changed = changed || write->changed;
+        }
+        if (m_hooks.beforeCommit) {
+            m_hooks.beforeCommit(batch.size());
+        }
+        // Each write that changed rows is a store transition for the test-only tripwire, counted
+        // in the order the batch ran them; it fires around the commit that holds the Nth.
+        if (m_tripwire) {
+            for (const QueuedWrite* write : batch) {
+                if (write->changed) {
+                    m_tripwire->beforeCommit(write->operation);
+                }
+            }
+        }
+        transaction.commit();
+        if (m_tripwire && changed) {
+            m_tripwire->afterCommit();
+        }
+    } catch (const SqliteError& error) {
+        // BEGIN or COMMIT failed, or SQLite rolled the whole transaction back under a write (a
+        // full disk, an I/O error, a lock it could not get): none of the batch is stored, and
+        // every write in it fails with that error, whatever its own body returned.
+        storeLogger().error("a batch of " + std::to_string(batch.size()) +
+                            " writes failed and was rolled back: " + error.what());
+        noteStorageFailure(error);
+        failBatch(batch, error);
+        m_auditTip.reset();
+        return false;
+    } catch (...) {
+        // Only a bug gets here (the hooks, the tripwire, memory): hand it to every caller
+        // rather than leave them waiting for a batch that will never finish.
+        for (QueuedWrite* write : batch) {
+            if (!write->thrown) {
+                write->thrown = std::current_exception();
+            }
+        }
+        m_auditTip.reset();
+        return false;
+    }
+    if (changed) {
+        std::lock_guard lock(m_queueMutex);
+        m_storageProblem.reset(); // bytes reached the disk again
+    }
+    deleteCommittedFiles(filesToDelete);
+    return true;
+}
+
+void SqliteStore::runInSavepoint(QueuedWrite& write, std::vector<FileToDelete>& filesToDelete) {
+    m_deleteAfterCommit.clear();
+    const std::int64_t changesBefore = m_database.totalChanges();
+    // A savepoint per write, so that one write's failure (a duplicate, a lost lease, a refused
+    // constraint) undoes that write alone and the rest of the batch still commits.
+    m_database.run("SAVEPOINT write");
+    bool kept = false;
+    try {
+        kept = write.run(write.body);
+    } catch (const SqliteError& error) {
+        storeLogger().error(std::string(write.operation) + " failed: " + error.what());
+        write.failed = failure("store", std::string(write.operation) + ": " + error.what());
+        if (!m_database.inTransaction()) {
+            throw; // SQLite rolled back the whole transaction: the batch is lost (writeBatch)
+        }
+        noteStorageFailure(error);
+    } catch (...) {
+        write.thrown = std::current_exception();
+    }
+    if (kept) {
+        m_database.run("RELEASE write");
+        write.changed = m_database.totalChanges() != changesBefore;
+        std::move(m_deleteAfterCommit.begin(), m_deleteAfterCommit.end(),
+                  std::back_inserter(filesToDelete));
+    } else {
+        m_database.run("ROLLBACK TO write");
+        m_database.run("RELEASE write");
+        m_auditTip.reset(); // the audit rows it added are gone
+    }
+    m_deleteAfterCommit.clear();
+}
+
+void SqliteStore::failBatch(const std::vector<QueuedWrite*>& batch, const SqliteError& error) {
+    for (QueuedWrite* write : batch) {
+        write->failed = failure("store", std::string(write->operation) + ": " + error.what());
+        write->changed = false;
+    }
 }
 
 void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_view event,
                               std::string_view messageId, std::string_view detail,
                               std::string_view nhsNumber) {
-    std::int64_t seq = 1;
-    std::string prevHash;
-    {
+    if (!m_auditTip) {
+        AuditTip tip;
         Statement last(m_database, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
         if (last.step()) {
-            seq = last.integer(0) + 1;
-            prevHash = last.text(1);
+            tip = AuditTip{last.integer(0), last.text(1)};
         }
+        m_auditTip = std::move(tip);
     }
+    const std::int64_t seq = m_auditTip->seq + 1;
+    const std::string& prevHash = m_auditTip->hash;
     const AuditFields fields{prevHash,  seq,    toEpochMillis(at), actor, event,
                              messageId, detail, nhsNumber};
+    std::string hash = auditHash(fields);
     Statement insert(
         m_database, "INSERT INTO audit (seq, at, actor, event, message_id, detail, prev_hash, hash,"
                     " nhs_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -122,9 +301,10 @@ void SqliteStore::appendAudit(TimePoint at, std::string_view actor, std::string_
         .bind(5, messageId)
         .bind(6, detail)
         .bind(7, prevHash)
-        .bind(8, auditHash(fields))
+        .bind(8, hash)
         .bind(9, nhsNumber)
         .run();
+    m_auditTip = AuditTip{seq, std::move(hash)};
 }
 
 void SqliteStore::setState(const std::string& messageId, MessageState state, TimePoint now) {
@@ -183,11 +363,14 @@ void SqliteStore::expireDue(TimePoint now) {
 void SqliteStore::failExhausted(TimePoint now) {
     std::vector<std::pair<std::string, std::int64_t>> exhausted;
     {
+        // Named, so SQLite reads the (normally empty) partial index rather than every queued
+        // row: without statistics its planner prefers the wider state index.
         Statement query(m_database, "SELECT message_id, attempts FROM messages"
+                                    " INDEXED BY messages_exhausted"
                                     " WHERE max_attempts > 0 AND attempts >= max_attempts"
                                     " AND poll_url IS NULL"
-                                    " AND (state IN ('queued', 'retry-wait')"
-                                    "      OR (state = 'sending' AND lease_until <= ?1))");
+                                    " AND state IN ('queued', 'retry-wait', 'sending')"
+                                    " AND (state <> 'sending' OR lease_until <= ?1)");
         query.bind(1, toEpochMillis(now));
         while (query.step()) {
             exhausted.emplace_back(query.text(0), query.integer(1));
@@ -258,8 +441,8 @@ void SqliteStore::deleteAfterCommit(std::filesystem::path file, std::string owne
     }
 }
 
-void SqliteStore::deleteCommittedFiles() {
-    for (const FileToDelete& pending : m_deleteAfterCommit) {
+void SqliteStore::deleteCommittedFiles(const std::vector<FileToDelete>& files) {
+    for (const FileToDelete& pending : files) {
         std::error_code error;
         std::filesystem::remove(pending.file, error);
         if (error) {
@@ -269,7 +452,6 @@ void SqliteStore::deleteCommittedFiles() {
                                   error.message());
         }
     }
-    m_deleteAfterCommit.clear();
 }
 
 Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint dueAt, TimePoint now) {
@@ -350,17 +532,13 @@ Result<std::vector<ClaimedMessage>> SqliteStore::claimDue(std::string_view owner
             expireDue(now);
             failExhausted(now);
             failLapsedUnsafe(now);
-            if (dispatchPausedLocked()) {
+            if (dispatchPaused(m_database)) {
                 return std::vector<ClaimedMessage>{}; // staff paused sending
             }
 
             std::vector<std::pair<std::string, std::string>> picked; // id, previous lease owner
             {
-                Statement query(m_database,
-                                sql({"SELECT message_id, state, lease_owner FROM messages WHERE ",
-                                     kClaimableCondition,
-                                     " ORDER BY COALESCE(next_attempt_at, lease_until), created_at"
-                                     " LIMIT ?2"}));
+                Statement query(m_database, kClaimableInOrder);
                 query.bind(1, nowMillis).bind(2, std::int64_t{limit < 0 ? 0 : limit});
                 while (query.step()) {
                     picked.emplace_back(query.text(0),
@@ -548,11 +726,10 @@ Status SqliteStore::recordDeferred(const std::string& messageId, std::string_vie
 }
 
 std::optional<StoredReply> SqliteStore::replyOf(const std::string& messageId) {
-    return read<std::optional<StoredReply>>("replyOf", std::nullopt, [&] {
-        Statement query(m_database,
-                        "SELECT reply_status, reply_content_type, reply_location, reply_etag,"
-                        " reply_body FROM messages WHERE message_id = ?1"
-                        " AND reply_status IS NOT NULL");
+    return read<std::optional<StoredReply>>("replyOf", std::nullopt, [&](Database& db) {
+        Statement query(db, "SELECT reply_status, reply_content_type, reply_location, reply_etag,"
+                            " reply_body FROM messages WHERE message_id = ?1"
+                            " AND reply_status IS NOT NULL");
         query.bind(1, messageId);
         std::optional<StoredReply> reply;
         if (query.step()) {
@@ -602,21 +779,20 @@ Result<int> SqliteStore::releaseAllLeases() {
 }
 
 std::optional<TimePoint> SqliteStore::nextDueTime() {
-    return read<std::optional<TimePoint>>("nextDueTime", std::nullopt, [&] {
+    return read<std::optional<TimePoint>>("nextDueTime", std::nullopt, [&](Database& db) {
         // A waiting message wakes the dispatcher when due and again just after its expiry (to
         // end it); a sending one when its lease runs out (its holder may be gone). While paused
         // only expiries are due: claimDue would claim nothing sooner.
         Statement query(
-            m_database,
-            dispatchPausedLocked()
-                ? "SELECT MIN(expires_at) + 1 FROM messages"
-                  " WHERE state IN ('queued', 'retry-wait', 'sending')"
-                : "SELECT MIN(t) FROM ("
-                  " SELECT MIN(next_attempt_at) AS t FROM messages"
-                  "  WHERE state IN ('queued', 'retry-wait')"
-                  " UNION ALL SELECT MIN(expires_at) + 1 FROM messages"
-                  "  WHERE state IN ('queued', 'retry-wait')"
-                  " UNION ALL SELECT MIN(lease_until) FROM messages WHERE state = 'sending')");
+            db, dispatchPaused(db)
+                    ? "SELECT MIN(expires_at) + 1 FROM messages"
+                      " WHERE state IN ('queued', 'retry-wait', 'sending')"
+                    : "SELECT MIN(t) FROM ("
+                      " SELECT MIN(next_attempt_at) AS t FROM messages"
+                      "  WHERE state IN ('queued', 'retry-wait')"
+                      " UNION ALL SELECT MIN(expires_at) + 1 FROM messages"
+                      "  WHERE state IN ('queued', 'retry-wait')"
+                      " UNION ALL SELECT MIN(lease_until) FROM messages WHERE state = 'sending')");
         std::optional<TimePoint> due;
         if (query.step()) {
             if (const auto millis = query.optionalInteger(0)) {
@@ -628,31 +804,31 @@ std::optional<TimePoint> SqliteStore::nextDueTime() {
 }
 
 std::optional<MessageRecord> SqliteStore::findMessage(const std::string& messageId) {
-    return read<std::optional<MessageRecord>>("findMessage", std::nullopt,
-                                              [&] { return loadRecord(m_database, messageId); });
+    return read<std::optional<MessageRecord>>(
+        "findMessage", std::nullopt, [&](Database& db) { return loadRecord(db, messageId); });
 }
 
 std::vector<AuditRow> SqliteStore::auditForMessage(const std::string& messageId) {
-    return read<std::vector<AuditRow>>("auditForMessage", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kAuditColumns,
-                                         " FROM audit WHERE message_id = ?1 ORDER BY seq"}));
+    return read<std::vector<AuditRow>>("auditForMessage", {}, [&](Database& db) {
+        Statement query(
+            db, sql({"SELECT ", kAuditColumns, " FROM audit WHERE message_id = ?1 ORDER BY seq"}));
         query.bind(1, messageId);
         return readAuditRows(query);
     });
 }
 
 std::vector<AuditRow> SqliteStore::auditAfter(std::int64_t afterSeq, int limit) {
-    return read<std::vector<AuditRow>>("auditAfter", {}, [&] {
-        Statement query(m_database, sql({"SELECT ", kAuditColumns,
-                                         " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"}));
+    return read<std::vector<AuditRow>>("auditAfter", {}, [&](Database& db) {
+        Statement query(db, sql({"SELECT ", kAuditColumns,
+                                 " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"}));
         query.bind(1, afterSeq).bind(2, std::int64_t{limit < 0 ? 0 : limit});
         return readAuditRows(query);
     });
 }
 
 std::vector<AuditRow> SqliteStore::latestAudit(int limit) {
-    return read<std::vector<AuditRow>>("latestAudit", {}, [&] {
-        Statement query(m_database,
+    return read<std::vector<AuditRow>>("latestAudit", {}, [&](Database& db) {
+        Statement query(db,
                         sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq DESC LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
         std::vector<AuditRow> rows = readAuditRows(query);
@@ -666,6 +842,7 @@ void SqliteStore::noteStorageFailure(const SqliteError& error) {
     if (primary != SQLITE_FULL && primary != SQLITE_IOERR) {
         return;
     }
+    std::lock_guard lock(m_queueMutex);
     const TimePoint since = m_storageProblem ? m_storageProblem->since : m_clock.now();
     m_storageProblem = StorageProblem{
         primary == SQLITE_FULL ? StorageFault::Full : StorageFault::IoError, error.what(), since};
@@ -677,10 +854,10 @@ StatusSummary SqliteStore::status() {
                                MessageState::Acked, MessageState::Failed, MessageState::Expired}) {
         empty.counts[state] = 0;
     }
-    return read<StatusSummary>("status", empty, [&] {
+    return read<StatusSummary>("status", empty, [&](Database& db) {
         StatusSummary summary = empty;
         {
-            Statement counts(m_database, "SELECT state, COUNT(*) FROM messages GROUP BY state");
+            Statement counts(db, "SELECT state, COUNT(*) FROM messages GROUP BY state");
             while (counts.step()) {
                 if (const auto state = messageStateFromString(counts.text(0))) {
                     summary.counts[*state] = counts.integer(1);
@@ -688,9 +865,9 @@ StatusSummary SqliteStore::status() {
             }
         }
         {
-            Statement times(m_database, "SELECT (SELECT MIN(created_at) FROM messages"
-                                        "         WHERE state IN ('queued', 'retry-wait')),"
-                                        "       (SELECT MAX(acked_at) FROM messages)");
+            Statement times(db, "SELECT (SELECT MIN(created_at) FROM messages"
+                                "         WHERE state IN ('queued', 'retry-wait')),"
+                                "       (SELECT MAX(acked_at) FROM messages)");
             times.step();
             if (const auto oldest = times.optionalInteger(0)) {
                 summary.oldestQueuedAt = fromEpochMillis(*oldest);
@@ -700,17 +877,20 @@ StatusSummary SqliteStore::status() {
             }
         }
         {
-            Statement lastError(m_database, "SELECT last_error_code, last_error_text, last_error_at"
-                                            " FROM messages WHERE last_error_transport = 1"
-                                            " AND last_error_at IS NOT NULL"
-                                            " ORDER BY last_error_at DESC LIMIT 1");
+            Statement lastError(db, "SELECT last_error_code, last_error_text, last_error_at"
+                                    " FROM messages WHERE last_error_transport = 1"
+                                    " AND last_error_at IS NOT NULL"
+                                    " ORDER BY last_error_at DESC LIMIT 1");
             if (lastError.step()) {
                 summary.lastTransportError = MessageError{lastError.text(0), lastError.text(1)};
                 summary.lastTransportErrorAt = fromEpochMillis(lastError.integer(2));
             }
         }
-        addOperationsStatus(summary);
-        summary.storageProblem = m_storageProblem;
+        addOperationsStatus(db, summary);
+        {
+            std::lock_guard lock(m_queueMutex);
+            summary.storageProblem = m_storageProblem;
+        }
         return summary;
     });
 }
@@ -727,9 +907,9 @@ AuditVerification SqliteStore::verifyAudit() {
     AuditVerification unreadable;
     unreadable.intact = false;
     unreadable.reason = "the audit trail could not be read (see the log)";
-    return read<AuditVerification>("verifyAudit", unreadable, [&] {
+    return read<AuditVerification>("verifyAudit", unreadable, [&](Database& db) {
         AuditVerification result;
-        Statement query(m_database, sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq"}));
+        Statement query(db, sql({"SELECT ", kAuditColumns, " FROM audit ORDER BY seq"}));
         AuditChainWalker chain;
         while (query.step()) {
             const AuditRow row = readAuditRow(query);

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <tuple>
 
 namespace gp::agent::sqlite {
 
@@ -16,17 +17,19 @@ const sqlite3_destructor_type kTransient =
 } // namespace
 
 Statement::Statement(Database& database, std::string_view sql) : m_database(database) {
-    const int rc = sqlite3_prepare_v2(database.m_handle, sql.data(), static_cast<int>(sql.size()),
-                                      &m_handle, nullptr);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(m_handle);
-        m_handle = nullptr;
-        database.fail(rc, "prepare");
-    }
+    std::tie(m_handle, m_pool) = database.takeStatement(sql);
 }
 
 Statement::~Statement() {
-    sqlite3_finalize(m_handle);
+    if (m_pool == nullptr) {
+        sqlite3_finalize(m_handle);
+        return;
+    }
+    // Reset ends the statement's hold on its read snapshot (or write), and clearing the bindings
+    // lets go of the bound text and blobs (copies of message bodies) before the next use.
+    sqlite3_reset(m_handle);
+    sqlite3_clear_bindings(m_handle);
+    m_pool->push_back(m_handle);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {

@@ -6,13 +6,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3_stmt;
 
 namespace gp::agent::sqlite {
 
-/// One prepared statement, finalized in the destructor. Parameters are numbered from 1 and
-/// columns from 0, as in SQLite. Every failure throws SqliteError.
+/// One prepared statement, taken from the connection's cache (or prepared) in the constructor and
+/// reset and handed back in the destructor. Parameters are numbered from 1 and columns from 0, as
+/// in SQLite. Every failure throws SqliteError.
 class Statement {
 public:
     Statement(Database& database, std::string_view sql);
@@ -46,6 +48,7 @@ public:
 private:
     Database& m_database;
     sqlite3_stmt* m_handle = nullptr;
+    std::vector<sqlite3_stmt*>* m_pool = nullptr; // where it goes back to; null: finalize it
 };
 
 } // namespace gp::agent::sqlite

@@ -21,4 +21,17 @@ private:
     bool m_committed = false;
 };
 
+/// A read transaction (deferred BEGIN) for as long as it lives, so that the several queries of
+/// one read see the same snapshot even while another connection commits beside them (WAL).
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(Database& database);
+    ~ReadSnapshot();
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    Database& m_database;
+};
+
 } // namespace gp::agent::sqlite

@@ -2,13 +2,15 @@
 #include <gp/messaging/xml/SafeXml.hpp>
 
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
+#include <vector>
 
 namespace gp::messaging::ebxml {
 
 namespace {
 
-using xml::escape;
+using xml::escapeInto;
 
 constexpr std::string_view kToPartyMshActor = "urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH";
 constexpr std::string_view kNextMshActor = "urn:oasis:names:tc:ebxml-msg:actor:nextMSH";
@@ -42,7 +44,7 @@ void element(std::string& out, std::string_view indent, std::string_view name,
     out += '<';
     out += name;
     out += '>';
-    out += escape(value);
+    escapeInto(out, value);
     out += "</";
     out += name;
     out += ">\n";
@@ -54,7 +56,7 @@ void party(std::string& out, std::string_view name, std::string_view partyId) {
     out += ">\n        <eb:PartyId eb:type=\"";
     out += kPartyIdType;
     out += "\">";
-    out += escape(partyId);
+    escapeInto(out, partyId);
     out += "</eb:PartyId>\n      </eb:";
     out += name;
     out += ">\n";
@@ -201,11 +203,11 @@ std::string buildEnvelope(const MessageHeader& header) {
         out += "  <SOAP:Body>\n    <eb:Manifest SOAP:mustUnderstand=\"1\" eb:version=\"2.0\">\n";
         for (const auto& reference : header.manifest) {
             out += "      <eb:Reference xlink:href=\"";
-            out += escape(reference.href);
+            escapeInto(out, reference.href);
             out += "\">\n";
             if (!reference.description.empty() || reference.hl7Payload) {
                 out += "        <eb:Description xml:lang=\"en\">";
-                out += escape(reference.description);
+                escapeInto(out, reference.description);
                 out += "</eb:Description>\n";
             }
             if (reference.hl7Payload) {
@@ -225,36 +227,87 @@ Result<MessageHeader> parseEnvelope(std::string_view text) {
     if (!parsed) {
         return parsed.error();
     }
-    const xml::Document& doc = *parsed;
-    if (doc.rootName() != "Envelope" || doc.rootNamespace() != xml::spineNamespaces().at("SOAP")) {
+    return readEnvelope(*parsed);
+}
+
+namespace {
+
+// A child step of a path: namespace URI and local name.
+struct Step {
+    std::string_view namespaceUri;
+    std::string_view localName;
+};
+
+// What the absolute XPath /SOAP:Envelope/<steps> selects under `from`, in document order: a
+// depth-first walk over children in order visits matches in document order. The envelope is
+// read this way rather than with XPath because an XPath query costs more than this walk.
+void collect(const xml::Element& from, const Step* steps, std::size_t count,
+             std::vector<xml::Element>& out) {
+    if (count == 0) {
+        out.push_back(from);
+        return;
+    }
+    for (const auto& child : from.children(steps->namespaceUri, steps->localName)) {
+        collect(child, steps + 1, count - 1, out);
+    }
+}
+
+std::vector<xml::Element> select(const xml::Element& from, std::initializer_list<Step> steps) {
+    std::vector<xml::Element> out;
+    collect(from, steps.begin(), steps.size(), out);
+    return out;
+}
+
+} // namespace
+
+Result<MessageHeader> readEnvelope(const xml::Document& doc) {
+    const auto& namespaces = xml::spineNamespaces();
+    const std::string_view soap = namespaces.at("SOAP");
+    const std::string_view eb = namespaces.at("eb");
+    if (doc.rootName() != "Envelope" || doc.rootNamespace() != soap) {
         return Error{"SOAP:Envelope", "the root element is not a SOAP envelope"};
     }
-    const std::string headerPath = "/SOAP:Envelope/SOAP:Header/eb:MessageHeader";
-    if (doc.count(headerPath) == 0) {
+    const xml::Element envelope = doc.root();
+    const auto messageHeaders = select(envelope, {{soap, "Header"}, {eb, "MessageHeader"}});
+    if (messageHeaders.empty()) {
         return Error{"eb:MessageHeader", "missing from the SOAP header"};
     }
+    // /SOAP:Envelope/SOAP:Header/eb:MessageHeader/<steps>: the first match in document order,
+    // whichever eb:MessageHeader it is under.
+    const auto headerText = [&](std::initializer_list<Step> steps) -> std::optional<std::string> {
+        for (const auto& messageHeader : messageHeaders) {
+            if (auto found = select(messageHeader, steps); !found.empty()) {
+                return found.front().text();
+            }
+        }
+        return std::nullopt;
+    };
+
     MessageHeader header;
     struct Field {
         const char* path;
+        std::string_view parent; // empty: a child of eb:MessageHeader itself
+        std::string_view name;
         std::string* target;
     };
     const Field required[] = {
-        {"eb:From/eb:PartyId", &header.fromPartyId},
-        {"eb:To/eb:PartyId", &header.toPartyId},
-        {"eb:CPAId", &header.cpaId},
-        {"eb:ConversationId", &header.conversationId},
-        {"eb:Service", &header.service},
-        {"eb:Action", &header.action},
-        {"eb:MessageData/eb:MessageId", &header.messageId},
+        {"eb:From/eb:PartyId", "From", "PartyId", &header.fromPartyId},
+        {"eb:To/eb:PartyId", "To", "PartyId", &header.toPartyId},
+        {"eb:CPAId", "", "CPAId", &header.cpaId},
+        {"eb:ConversationId", "", "ConversationId", &header.conversationId},
+        {"eb:Service", "", "Service", &header.service},
+        {"eb:Action", "", "Action", &header.action},
+        {"eb:MessageData/eb:MessageId", "MessageData", "MessageId", &header.messageId},
     };
     for (const auto& field : required) {
-        auto value = doc.text(headerPath + "/" + field.path);
+        auto value = field.parent.empty() ? headerText({{eb, field.name}})
+                                          : headerText({{eb, field.parent}, {eb, field.name}});
         if (!value || trim(*value).empty()) {
             return Error{field.path, "missing or empty"};
         }
         *field.target = std::string(trim(*value));
     }
-    const auto timestamp = doc.text(headerPath + "/eb:MessageData/eb:Timestamp");
+    const auto timestamp = headerText({{eb, "MessageData"}, {eb, "Timestamp"}});
     if (!timestamp || trim(*timestamp).empty()) {
         return Error{"eb:MessageData/eb:Timestamp", "missing or empty"};
     }
@@ -264,14 +317,21 @@ Result<MessageHeader> parseEnvelope(std::string_view text) {
                      "not an ISO 8601 timestamp: '" + std::string(trim(*timestamp)) + "'"};
     }
     header.timestamp = *when;
-    if (auto ref = doc.text(headerPath + "/eb:MessageData/eb:RefToMessageId")) {
+    if (auto ref = headerText({{eb, "MessageData"}, {eb, "RefToMessageId"}})) {
         header.refToMessageId = std::string(trim(*ref));
     }
-    header.duplicateElimination = doc.count(headerPath + "/eb:DuplicateElimination") > 0;
+    header.duplicateElimination = headerText({{eb, "DuplicateElimination"}}).has_value();
 
-    const std::string ackPath = "/SOAP:Envelope/SOAP:Header/eb:AckRequested";
-    if (doc.count(ackPath) > 0) {
-        const std::string actor(trim(doc.text(ackPath + "/@SOAP:actor").value_or("")));
+    const auto ackRequested = select(envelope, {{soap, "Header"}, {eb, "AckRequested"}});
+    if (!ackRequested.empty()) {
+        // The first actor attribute in document order, whichever eb:AckRequested carries it.
+        std::string actor;
+        for (const auto& element : ackRequested) {
+            if (auto value = element.attribute("actor", soap)) {
+                actor = std::string(trim(*value));
+                break;
+            }
+        }
         if (actor.empty() || actor == kToPartyMshActor) {
             // ebMS 2.0: without an actor the acknowledgment is due from the To party's MSH.
             header.ackRequested = AckRequested::ToPartyMsh;
@@ -281,20 +341,22 @@ Result<MessageHeader> parseEnvelope(std::string_view text) {
             return Error{"eb:AckRequested/@SOAP:actor", "unknown actor '" + actor + "'"};
         }
     }
-    header.syncReply = doc.count("/SOAP:Envelope/SOAP:Header/eb:SyncReply") > 0;
+    header.syncReply = !select(envelope, {{soap, "Header"}, {eb, "SyncReply"}}).empty();
 
-    const std::string referencePath = "/SOAP:Envelope/SOAP:Body/eb:Manifest/eb:Reference";
-    const std::size_t references = doc.count(referencePath);
-    for (std::size_t i = 1; i <= references; ++i) {
-        const std::string at = "(" + referencePath + ")[" + std::to_string(i) + "]";
+    const auto references = select(envelope, {{soap, "Body"}, {eb, "Manifest"}, {eb, "Reference"}});
+    for (std::size_t i = 0; i < references.size(); ++i) {
+        const xml::Element& element = references[i];
         ManifestReference reference;
-        reference.href = std::string(trim(doc.text(at + "/@xlink:href").value_or("")));
+        reference.href =
+            std::string(trim(element.attribute("href", namespaces.at("xlink")).value_or("")));
         if (reference.href.empty()) {
-            return Error{"eb:Manifest/eb:Reference[" + std::to_string(i) + "]/@xlink:href",
+            return Error{"eb:Manifest/eb:Reference[" + std::to_string(i + 1) + "]/@xlink:href",
                          "missing or empty"};
         }
-        reference.description = std::string(trim(doc.text(at + "/eb:Description").value_or("")));
-        reference.hl7Payload = doc.count(at + "/hl7ebxml:Payload") > 0;
+        const auto descriptions = element.children(eb, "Description");
+        reference.description =
+            descriptions.empty() ? std::string() : std::string(trim(descriptions.front().text()));
+        reference.hl7Payload = !element.children(namespaces.at("hl7ebxml"), "Payload").empty();
         header.manifest.push_back(std::move(reference));
     }
     return header;
@@ -330,14 +392,14 @@ std::string buildMessageError(const MessageErrorSpec& spec) {
     out += "\">\n";
     for (const auto& error : spec.errors) {
         out += "      <eb:Error eb:codeContext=\"";
-        out += escape(error.codeContext);
+        escapeInto(out, error.codeContext);
         out += "\" eb:errorCode=\"";
-        out += escape(error.errorCode);
+        escapeInto(out, error.errorCode);
         out += "\" eb:severity=\"";
-        out += escape(error.severity);
+        escapeInto(out, error.severity);
         out += "\">\n";
         out += "        <eb:Description xml:lang=\"en\">";
-        out += escape(error.description);
+        escapeInto(out, error.description);
         out += "</eb:Description>\n      </eb:Error>\n";
     }
     out += "    </eb:ErrorList>\n";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 
 namespace gp::messaging::ebxml {
 
@@ -36,8 +37,10 @@ std::string soapActionFor(const MessageHeader& header) {
     return header.service + "/" + header.action;
 }
 
-HttpBody buildMessage(const Message& message) {
-    MessageHeader header = message.header;
+namespace {
+
+mime::Multipart multipartOf(const Message& message, MessageHeader& header) {
+    header = message.header;
     header.manifest.clear();
     if (!message.payload.empty()) {
         header.manifest.push_back(ManifestReference{"cid:" + payloadContentId(header.messageId),
@@ -79,8 +82,34 @@ HttpBody buildMessage(const Message& message) {
         part.body = attachment.body;
         multipart.parts.push_back(std::move(part));
     }
+    return multipart;
+}
+
+} // namespace
+
+HttpBody buildMessage(const Message& message) {
+    MessageHeader header;
+    const mime::Multipart multipart = multipartOf(message, header);
     return HttpBody{mime::contentTypeHeader(multipart), mime::serialize(multipart),
                     soapActionFor(header)};
+}
+
+SplitHttpBody buildMessageAround(const Message& message) {
+    if (message.attachments.empty() || !message.attachments.back().body.empty()) {
+        throw std::invalid_argument("buildMessageAround needs a last attachment with no body");
+    }
+    MessageHeader header;
+    const mime::Multipart multipart = multipartOf(message, header);
+    std::string body = mime::serialize(multipart);
+    // An empty last part serializes as nothing between its blank line and this closing text.
+    std::string tail = "\r\n--" + multipart.boundary + "--\r\n";
+    if (body.size() < tail.size() ||
+        body.compare(body.size() - tail.size(), tail.size(), tail) != 0) {
+        throw std::logic_error("serialized message does not end with its closing delimiter");
+    }
+    body.resize(body.size() - tail.size());
+    return SplitHttpBody{mime::contentTypeHeader(multipart), std::move(body), std::move(tail),
+                         soapActionFor(header)};
 }
 
 Result<Message> parseMessage(std::string_view contentTypeHeaderValue, std::string_view body) {
@@ -88,26 +117,40 @@ Result<Message> parseMessage(std::string_view contentTypeHeaderValue, std::strin
     if (!multipart) {
         return multipart.error();
     }
-    auto& parts = multipart->parts;
-
-    std::size_t envelopeIndex = 0;
-    if (!multipart->start.empty()) {
-        const auto it = std::find_if(parts.begin(), parts.end(), [&](const mime::Part& part) {
-            return part.contentId == multipart->start;
-        });
-        if (it == parts.end()) {
-            return Error{"Content-Type start",
-                         "no part has the start Content-Id <" + multipart->start + ">"};
-        }
-        envelopeIndex = static_cast<std::size_t>(it - parts.begin());
+    const auto envelopeIndex = envelopePartIndex(*multipart);
+    if (!envelopeIndex) {
+        return envelopeIndex.error();
     }
-    auto header = parseEnvelope(parts[envelopeIndex].body);
+    auto header = parseEnvelope(multipart->parts[*envelopeIndex].body);
     if (!header) {
         return header.error();
     }
+    return assembleMessage(std::move(*multipart), *envelopeIndex, std::move(header).value());
+}
 
+Result<std::size_t> envelopePartIndex(const mime::Multipart& multipart) {
+    if (multipart.parts.empty()) {
+        return Error{"multipart", "no body parts"};
+    }
+    if (multipart.start.empty()) {
+        return std::size_t{0};
+    }
+    const auto& parts = multipart.parts;
+    const auto it = std::find_if(parts.begin(), parts.end(), [&](const mime::Part& part) {
+        return part.contentId == multipart.start;
+    });
+    if (it == parts.end()) {
+        return Error{"Content-Type start",
+                     "no part has the start Content-Id <" + multipart.start + ">"};
+    }
+    return static_cast<std::size_t>(it - parts.begin());
+}
+
+Result<Message> assembleMessage(mime::Multipart multipart, std::size_t envelopeIndex,
+                                MessageHeader header) {
+    auto& parts = multipart.parts;
     Message message;
-    message.header = std::move(header).value();
+    message.header = std::move(header);
 
     std::optional<std::size_t> payloadIndex;
     for (const auto& reference : message.header.manifest) {

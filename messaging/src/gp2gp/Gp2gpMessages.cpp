@@ -513,19 +513,27 @@ ebxml::Message fragmentIndexMessage(const Routing& routing, const Envelope& enve
     return m;
 }
 
-ebxml::Message fragmentMessage(const Routing& routing, const Envelope& envelope,
-                               const std::string& parentMessageId, int index,
-                               std::string_view data) {
+ebxml::Message fragmentMessageShell(const Routing& routing, const Envelope& envelope,
+                                    const std::string& parentMessageId, int index,
+                                    std::uint64_t length) {
     ebxml::Message m = baseMessage(routing, envelope, kCommon);
     AttachmentDescription d;
     d.filename = fragmentFilename(parentMessageId, index);
     d.contentType = std::string(kOctetStream);
-    d.length = data.size();
+    d.length = length;
     const std::string subject = attachmentSubject(d.filename);
     m.payload = buildCopc(
         routing, envelope,
         {.isContinue = false, .subject = subject, .filename = d.filename, .acknowledgedId = ""});
-    m.attachments.push_back(dataPart(envelope, kOctetStream, d, data));
+    m.attachments.push_back(dataPart(envelope, kOctetStream, d, {}));
+    return m;
+}
+
+ebxml::Message fragmentMessage(const Routing& routing, const Envelope& envelope,
+                               const std::string& parentMessageId, int index,
+                               std::string_view data) {
+    ebxml::Message m = fragmentMessageShell(routing, envelope, parentMessageId, index, data.size());
+    m.attachments.back().body = std::string(data);
     return m;
 }
 

@@ -120,8 +120,10 @@ Result<ApplicationAck> parseApplicationAck(std::string_view xmlText) {
     if (!parsed) {
         return parsed.error();
     }
-    const xml::Document& doc = *parsed;
+    return parseApplicationAck(*parsed);
+}
 
+Result<ApplicationAck> parseApplicationAck(const xml::Document& doc) {
     if (doc.count(kAck) == 0) {
         return failure("acknowledgement", "is missing");
     }

@@ -35,6 +35,7 @@ std::string hl7Timestamp(std::chrono::sys_seconds time) {
 }
 
 Hl7Writer::Hl7Writer() {
+    m_out.reserve(4096); // an ack's size; a prescription grows it once or twice
     m_out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 }
 
@@ -52,10 +53,11 @@ void Hl7Writer::close() {
     if (m_open.empty()) {
         throw std::logic_error("Hl7Writer::close() with no element open");
     }
-    const std::string name = std::move(m_open.back());
+    m_out.append((m_open.size() - 1) * 2, ' ');
+    m_out += "</";
+    m_out += m_open.back();
+    m_out += ">\n";
     m_open.pop_back();
-    m_out.append(m_open.size() * 2, ' ');
-    m_out += "</" + name + ">\n";
 }
 
 void Hl7Writer::empty(std::string_view name, const Attributes& attributes) {
@@ -66,7 +68,7 @@ void Hl7Writer::empty(std::string_view name, const Attributes& attributes) {
 void Hl7Writer::text(std::string_view name, std::string_view value, const Attributes& attributes) {
     startTag(name, attributes);
     m_out += '>';
-    m_out += xml::escape(value);
+    xml::escapeInto(m_out, value);
     m_out += "</";
     m_out += name;
     m_out += ">\n";
@@ -87,7 +89,7 @@ void Hl7Writer::startTag(std::string_view name, const Attributes& attributes) {
         m_out += ' ';
         m_out += key;
         m_out += "=\"";
-        m_out += xml::escape(value);
+        xml::escapeInto(m_out, value);
         m_out += '"';
     }
 }

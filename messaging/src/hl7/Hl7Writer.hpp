@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +16,9 @@ std::string hl7Timestamp(std::chrono::sys_seconds time);
 /// no builder can forget to.
 class Hl7Writer {
 public:
-    using Attributes = std::vector<std::pair<std::string_view, std::string_view>>;
+    // A list, not a vector: the builders write a few hundred elements a message, and each
+    // attribute list would otherwise be a heap allocation.
+    using Attributes = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
     Hl7Writer();
 

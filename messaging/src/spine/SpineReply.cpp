@@ -24,10 +24,18 @@ std::string trimmed(std::string_view text) {
 }
 
 // What a reply body holds once the MIME layer is peeled off: an optional SOAP envelope and an
-// optional MCCI application acknowledgement (as text, for hl7::parseApplicationAck).
+// optional MCCI application acknowledgement, each parsed once.
 struct ReplyDocuments {
     std::optional<xml::Document> envelope;
-    std::string mcciText;
+    std::optional<xml::Document> mcci;
+    bool mcciInEnvelope = false; // the MCCI sits inside the SOAP body of `envelope`
+
+    const xml::Document* applicationAck() const {
+        if (mcci) {
+            return &*mcci;
+        }
+        return mcciInEnvelope && envelope ? &*envelope : nullptr;
+    }
 };
 
 bool isSoapEnvelope(const xml::Document& doc) {
@@ -41,12 +49,11 @@ Result<ReplyDocuments> fromBareXml(std::string_view body) {
     }
     ReplyDocuments documents;
     if (doc->rootName() == kMcciRoot) {
-        documents.mcciText = std::string(body);
+        documents.mcci = std::move(doc).value();
     } else if (isSoapEnvelope(*doc)) {
         // Some synchronous replies carry the MCCI inside the SOAP body itself.
-        if (doc->count("/SOAP:Envelope/SOAP:Body//*[local-name()='MCCI_IN010000UK13']") > 0) {
-            documents.mcciText = std::string(body);
-        }
+        documents.mcciInEnvelope =
+            doc->count("/SOAP:Envelope/SOAP:Body//*[local-name()='MCCI_IN010000UK13']") > 0;
         documents.envelope = std::move(doc).value();
     } else {
         return Error{"body", "not a Spine reply: root element is " + doc->rootName()};
@@ -85,7 +92,7 @@ Result<ReplyDocuments> fromMultipart(std::string_view contentType, std::string_v
         // Attachments need not be XML; a part that does not parse is simply not the ack.
         auto doc = xml::parse(parts[i].body);
         if (doc && doc->rootName() == kMcciRoot) {
-            documents.mcciText = parts[i].body;
+            documents.mcci = std::move(doc).value();
             break;
         }
     }
@@ -197,8 +204,8 @@ Result<SpineReply> parseSpineReply(std::string_view contentTypeHeaderValue, std:
             return reply;
         }
     }
-    if (!documents->mcciText.empty()) {
-        auto ack = hl7::parseApplicationAck(documents->mcciText);
+    if (const xml::Document* mcci = documents->applicationAck()) {
+        auto ack = hl7::parseApplicationAck(*mcci);
         if (!ack) {
             return Error{std::string(kMcciRoot) + " " + ack.error().where, ack.error().message};
         }

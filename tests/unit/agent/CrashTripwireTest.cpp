@@ -100,7 +100,7 @@ TEST_SUITE("agent") {
         for (int i = 0; i < 5; ++i) {
             before.beforeCommit("enqueue");
             CHECK(fired.size() == (i >= 2 ? 1U : 0U));
-            before.afterCommit("enqueue");
+            before.afterCommit();
         }
         REQUIRE(fired.size() == 1);
         CHECK(fired[0].find("transition 3 (enqueue, before commit)") != std::string::npos);
@@ -109,13 +109,39 @@ TEST_SUITE("agent") {
         CrashTripwire after({2, TripPoint::AfterCommit},
                             [&](const std::string& why) { fired.push_back(why); });
         after.beforeCommit("claimDue");
-        after.afterCommit("claimDue");
+        after.afterCommit();
         after.beforeCommit("recordAcked");
         CHECK(fired.empty());
-        after.afterCommit("recordAcked");
+        after.afterCommit();
         REQUIRE(fired.size() == 1);
         CHECK(fired[0].find("transition 2 (recordAcked, after commit)") != std::string::npos);
         CHECK(after.transitionsSeen() == 2);
+    }
+
+    TEST_CASE("crash tripwire: several transitions sharing one commit count one by one") {
+        std::vector<std::string> fired;
+        CrashTripwire after({3, TripPoint::AfterCommit},
+                            [&](const std::string& why) { fired.push_back(why); });
+        after.beforeCommit("enqueue"); // a batch of one
+        after.afterCommit();
+        after.beforeCommit("claimDue"); // a batch of three holding the third transition
+        after.beforeCommit("recordAcked");
+        after.beforeCommit("enqueue");
+        CHECK(fired.empty());
+        after.afterCommit();
+        REQUIRE(fired.size() == 1);
+        CHECK(fired[0].find("transition 3 (recordAcked, after commit)") != std::string::npos);
+        after.beforeCommit("enqueue");
+        after.afterCommit();
+        CHECK(fired.size() == 1);
+
+        fired.clear();
+        CrashTripwire before({2, TripPoint::BeforeCommit},
+                             [&](const std::string& why) { fired.push_back(why); });
+        before.beforeCommit("enqueue");
+        before.beforeCommit("recordAcked"); // fires before the batch's commit, mid-count
+        REQUIRE(fired.size() == 1);
+        CHECK(fired[0].find("transition 2 (recordAcked, before commit)") != std::string::npos);
     }
 
     TEST_CASE("crash tripwire: unset or empty in the environment, there is none") {

@@ -218,6 +218,24 @@ TEST_SUITE("agent") {
         CHECK(server.connectionsAccepted() == 1);
     }
 
+    TEST_CASE("CurlTransports sharing TLS sessions and DNS still keep a connection each") {
+        TestServer server;
+        auto share = std::make_shared<gp::agent::CurlShare>();
+        CurlTransport first(quickSettings(), share);
+        CurlTransport second(quickSettings(), share);
+        for (int i = 0; i < 2; ++i) {
+            for (CurlTransport* transport : {&first, &second}) {
+                const TransportResult result =
+                    transport->send(postRequest(server.url("/echo"), {}, "shared"));
+                REQUIRE(result.response);
+                CHECK(result.response->body == "shared");
+            }
+        }
+        // One kept-alive connection each: a connection is never handed from one to the other,
+        // which is what lets a fresh-connection request trust that nothing else rode on it.
+        CHECK(server.connectionsAccepted() == 2);
+    }
+
     TEST_CASE("CurlTransport sends a fresh-connection request on a connection of its own") {
         TestServer server;
         CurlTransport transport(quickSettings());

@@ -6,11 +6,14 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +74,65 @@ public:
 
 private:
     std::shared_ptr<Script> m_script;
+};
+
+TransportResult status(int code, std::string body = {},
+                       std::vector<std::pair<std::string, std::string>> headers = {});
+
+/// Holds every request until the test lets it go, and counts how many are on their way to each
+/// host at once: shows what the dispatcher sends in parallel without any timing.
+struct Gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::string> sentIds; // in the order sent
+    std::map<std::string, int> inFlight;
+    std::map<std::string, int> mostInFlight;
+    std::set<std::string> released;
+    int transportsMade = 0;
+
+    static std::string hostOf(const std::string& url) {
+        const auto start = url.find("://") + 3;
+        return url.substr(start, url.find('/', start) - start);
+    }
+
+    template <typename Predicate>
+    bool waitFor(Predicate predicate) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, std::chrono::seconds(20), [&] { return predicate(); });
+    }
+
+    void release(const std::string& messageId) {
+        {
+            std::lock_guard lock(mutex);
+            released.insert(messageId);
+        }
+        changed.notify_all();
+    }
+};
+
+class GatedTransport final : public HttpTransport {
+public:
+    explicit GatedTransport(std::shared_ptr<Gate> gate) : m_gate(std::move(gate)) {}
+
+    TransportResult send(const HttpRequest& request) override {
+        // The test's bodies are "<body of ID>": the id sits between "of " and ">".
+        const auto from = request.body.find("<body of ") + 9;
+        const std::string messageId =
+            request.body.substr(from, request.body.find('>', from) - from);
+        const std::string host = Gate::hostOf(request.url);
+        std::unique_lock lock(m_gate->mutex);
+        m_gate->sentIds.push_back(messageId);
+        const int now = ++m_gate->inFlight[host];
+        m_gate->mostInFlight[host] = std::max(m_gate->mostInFlight[host], now);
+        m_gate->changed.notify_all();
+        m_gate->changed.wait(lock, [&] { return m_gate->released.count(messageId) > 0; });
+        --m_gate->inFlight[host];
+        m_gate->changed.notify_all();
+        return status(202);
+    }
+
+private:
+    std::shared_ptr<Gate> m_gate;
 };
 
 /// Passes everything to a real store and counts nextDueTime() calls, which a dispatcher thread
@@ -245,8 +307,8 @@ private:
     int m_idleCalls = 0;
 };
 
-TransportResult status(int code, std::string body = {},
-                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+TransportResult status(int code, std::string body,
+                       std::vector<std::pair<std::string, std::string>> headers) {
     TransportResult result;
     result.response = HttpResponse{code, std::move(headers), std::move(body)};
     return result;
@@ -497,15 +559,15 @@ TEST_SUITE("agent") {
             DispatcherSettings{2, 16, Milliseconds(120000), "threaded-instance"});
         dispatcher.start();
 
-        // Both threads found nothing due and sleep without a deadline: only notify() can wake them,
-        // so without it this message would never be sent.
-        REQUIRE(store.waitForIdleCalls(2));
+        // The first claim found nothing due, so the senders sleep without a deadline: only
+        // notify() can wake them, so without it this message would never be sent.
+        REQUIRE(store.waitForIdleCalls(1));
         enqueue(store, outbound(clock, kMessageId));
         dispatcher.notify();
         REQUIRE(script->waitForRequests(1));
 
-        // Each thread looks for work once more after the wake-up, then sleeps again.
-        REQUIRE(store.waitForIdleCalls(4));
+        // The claim that found it found no more and asked for the next due time: asleep again.
+        REQUIRE(store.waitForIdleCalls(2));
         const std::string second = "C1D2E3F4-0A1B-4C2D-8E3F-405162738495";
         enqueue(store, outbound(clock, second));
         dispatcher.notify();
@@ -547,6 +609,152 @@ TEST_SUITE("agent") {
         CHECK(stateName(store->findMessage(kMessageId)->state) == "retry-wait");
         std::lock_guard lock(script->mutex);
         CHECK(script->requests.size() == 1);
+    }
+
+    TEST_CASE("Dispatcher sends to one endpoint on at most connectionsPerEndpoint connections at "
+              "once, and to another endpoint beside them") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore realStore(clock);
+        IdleWatchingStore store(*realStore);
+        auto gate = std::make_shared<Gate>();
+        DispatcherSettings settings{4, 16, Milliseconds(120000), "capped-instance"};
+        settings.connectionsPerEndpoint = 2;
+        Dispatcher dispatcher(
+            store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+            [gate] { return std::make_unique<GatedTransport>(gate); }, settings);
+
+        const std::vector<std::string> spine = {"A0000000-0000-4000-8000-000000000001",
+                                                "A0000000-0000-4000-8000-000000000002",
+                                                "A0000000-0000-4000-8000-000000000003"};
+        const std::string other = "B0000000-0000-4000-8000-000000000001";
+        for (const auto& id : spine) {
+            enqueue(store, outbound(clock, id));
+        }
+        OutboundMessage elsewhere = outbound(clock, other);
+        elsewhere.endpoint = "https://other.test/reliablemessaging/reliablerequest";
+        enqueue(store, elsewhere);
+        dispatcher.start(); // the first claim takes all four, one for each sender
+
+        // Two to spine.test (its cap) and the one to other.test are held at the gate together.
+        REQUIRE(gate->waitFor([&] {
+            return gate->inFlight["spine.test"] == 2 && gate->inFlight["other.test"] == 1;
+        }));
+        // Once other.test's answer is recorded its sender claims again and finds nothing more:
+        // the fourth sender had all that time and must still not have sent the third message.
+        gate->release(other);
+        REQUIRE(store.waitForIdleCalls(1));
+        {
+            std::lock_guard lock(gate->mutex);
+            CHECK(gate->sentIds.size() == 3);
+            CHECK(gate->inFlight["spine.test"] == 2);
+        }
+        // An answer frees a slot, and the waiting message goes at once.
+        gate->release(spine[0]);
+        gate->release(spine[1]);
+        REQUIRE(gate->waitFor([&] { return gate->sentIds.size() == 4; }));
+        gate->release(spine[2]);
+        dispatcher.stop(); // lets the last attempt finish recording
+
+        CHECK(gate->mostInFlight["spine.test"] == 2);
+        CHECK(gate->mostInFlight["other.test"] == 1);
+        std::set<std::string> distinct(gate->sentIds.begin(), gate->sentIds.end());
+        CHECK(distinct.size() == gate->sentIds.size()); // none sent twice
+        for (const auto& id : spine) {
+            CHECK(stateName(store.findMessage(id)->state) == "acked");
+        }
+        CHECK(stateName(store.findMessage(other)->state) == "acked");
+    }
+
+    TEST_CASE("Dispatcher senders keep several messages on their way at once") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore store(clock);
+        auto gate = std::make_shared<Gate>();
+        Dispatcher dispatcher(
+            *store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+            [gate] { return std::make_unique<GatedTransport>(gate); },
+            DispatcherSettings{4, 16, Milliseconds(120000), "parallel-instance"});
+        std::vector<std::string> ids;
+        for (int i = 1; i <= 6; ++i) {
+            ids.push_back("C0000000-0000-4000-8000-00000000000" + std::to_string(i));
+            enqueue(*store, outbound(clock, ids.back()));
+        }
+        dispatcher.start();
+
+        // Sent one after another, the second would wait for the first's release, which comes
+        // only once four are held at the gate together.
+        REQUIRE(gate->waitFor([&] { return gate->inFlight["spine.test"] == 4; }));
+        for (const auto& id : ids) {
+            gate->release(id);
+        }
+        REQUIRE(gate->waitFor([&] { return gate->sentIds.size() == 6; }));
+        dispatcher.stop(); // lets the last attempts finish recording
+
+        CHECK(gate->mostInFlight["spine.test"] == 4);
+        std::set<std::string> distinct(gate->sentIds.begin(), gate->sentIds.end());
+        CHECK(distinct.size() == 6);
+        for (const auto& id : ids) {
+            CHECK(stateName(store->findMessage(id)->state) == "acked");
+        }
+    }
+
+    TEST_CASE("Dispatcher passes one kept-alive transport from sender to sender") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore store(clock);
+        auto script = std::make_shared<Script>();
+        script->fallback = status(202);
+        std::atomic<int> made{0};
+        DispatcherSettings settings{4, 16, Milliseconds(120000), "pooled-instance"};
+        settings.connectionsPerEndpoint = 1;
+        Dispatcher dispatcher(
+            *store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(1000), Milliseconds(60000)}),
+            [script, &made] {
+                ++made;
+                return std::make_unique<ScriptedTransport>(script);
+            },
+            settings);
+        std::vector<std::string> ids;
+        for (int i = 1; i <= 8; ++i) {
+            ids.push_back("D0000000-0000-4000-8000-00000000000" + std::to_string(i));
+            enqueue(*store, outbound(clock, ids.back()));
+        }
+        dispatcher.start();
+        REQUIRE(script->waitForRequests(8));
+        dispatcher.stop();
+
+        // Four senders, one connection to the endpoint: the transport is handed back as soon as
+        // the reply is in, so the next sender finds it idle instead of opening another.
+        CHECK(made == 1);
+        for (const auto& id : ids) {
+            CHECK(stateName(store->findMessage(id)->state) == "acked");
+        }
+    }
+
+    TEST_CASE("Dispatcher senders wake by themselves when a retry falls due") {
+        SystemClock clock;
+        gp::test::SeededRandom random;
+        TempStore store(clock);
+        auto script = std::make_shared<Script>();
+        script->replies = {status(503)};
+        script->fallback = status(202);
+        // Backoff of a few milliseconds on the real clock: no notify() comes for the retry, so
+        // only the sender keeping the store's next due time can send it.
+        Dispatcher dispatcher(
+            *store, clock, random,
+            RetryPolicy(RetryPolicySettings{Milliseconds(5), Milliseconds(10)}),
+            [script] { return std::make_unique<ScriptedTransport>(script); },
+            DispatcherSettings{4, 16, Milliseconds(120000), "timed-instance"});
+        enqueue(*store, outbound(clock, kMessageId));
+        dispatcher.start();
+        REQUIRE(script->waitForRequests(2));
+        dispatcher.stop();
+        CHECK(stateName(store->findMessage(kMessageId)->state) == "acked");
+        CHECK(store->findMessage(kMessageId)->attempts == 2);
     }
 
 } // TEST_SUITE

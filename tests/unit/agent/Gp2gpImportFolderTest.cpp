@@ -52,6 +52,9 @@ TEST_SUITE("agent") {
         CHECK_FALSE(std::filesystem::exists(importDir / ".CONV.incoming"));
 
         // Written once: a second call (after a crash before the store step) leaves it alone.
+        // (A document may be the received file under a second name, and received files are
+        // replaced, never rewritten in place, so this one is replaced too.)
+        std::filesystem::remove(dir.file("one"));
         std::ofstream(dir.file("one"), std::ios::binary) << "changed";
         REQUIRE(
             gp::agent::gp2gp::writeImportFolder(importDir, "CONV", dir.file("extract"), documents)

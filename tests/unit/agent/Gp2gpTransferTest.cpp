@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -103,10 +104,14 @@ struct Hub {
     std::function<bool(const wire::InboundGp2gp&)> lose;
     std::vector<std::string> delivered; // interactions, in order
     int sequence = 0;
+    bool reverse = false; // deliver what one pass claimed last first
 
     int deliverFrom(Practice& from) {
         auto claimed = from.store->claimDue("hub", Milliseconds(60000), 100);
         REQUIRE(claimed.ok());
+        if (reverse) {
+            std::reverse(claimed->begin(), claimed->end());
+        }
         for (const auto& message : *claimed) {
             const std::string body = message.bodyFile.empty()
                                          ? message.body
@@ -250,6 +255,29 @@ TEST_SUITE("agent") {
         // Nothing more happens however often the services run again.
         CHECK(t.oldPractice.service->runOnce() == 0);
         CHECK(t.newPractice.service->runOnce() == 0);
+    }
+
+    TEST_CASE("gp2gp transfer: fragments arriving last first, before their index, are assembled") {
+        TwoPractices t(40'000);
+        t.hub.reverse = true;
+        const std::string scan = randomBytes(250'000, 6); // 7 fragments
+        const std::string letter = randomBytes(130'000, 7);
+        writeFile(t.patientFolder() / "scan.tif", scan);
+        writeFile(t.patientFolder() / "letter.pdf", letter);
+        writeFile(t.patientFolder() / "record.json",
+                  recordJson(R"([{"file": "scan.tif", "contentType": "image/tiff"},
+                             {"file": "letter.pdf", "contentType": "application/pdf"}])"));
+        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        REQUIRE(requested.ok());
+        t.hub.settle();
+        CHECK(t.newPractice.only().state == "closed");
+        CHECK(t.oldPractice.only().state == "closed");
+        const auto folder = t.newPractice.settings.importDir / *requested;
+        CHECK(gp::agent::readWholeFile(folder / "scan.tif") == scan);
+        CHECK(gp::agent::readWholeFile(folder / "letter.pdf") == letter);
+        for (const auto& part : t.newPractice.store->partsOf(*requested)) {
+            CHECK(part.state == "received");
+        }
     }
 
     TEST_CASE("gp2gp transfer: a large extract travels compressed with every document external") {

@@ -197,6 +197,61 @@ TEST_SUITE("messaging") {
         CHECK(parsed->manifest[0].hl7Payload);
     }
 
+    TEST_CASE("ebxml parseEnvelope reads what XPath selects when elements repeat or hide") {
+        // Two SOAP headers and message headers, decoys in other namespaces, the actor on the
+        // second eb:AckRequested, text split by a comment: each field must be what the XPath
+        // /SOAP:Envelope/SOAP:Header/eb:MessageHeader/... it replaced selects, the first match
+        // in document order.
+        const std::string text =
+            "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\""
+            " xmlns:eb=\"http://www.oasis-open.org/committees/ebxml-msg/schema/"
+            "msg-header-2_0.xsd\" xmlns:o=\"urn:other\" xmlns:x=\"http://www.w3.org/1999/xlink\""
+            " xmlns:h=\"urn:hl7-org:transport/ebXML/DSTUv1.0\">"
+            "<o:Header><eb:MessageHeader><eb:CPAId>DECOY</eb:CPAId></eb:MessageHeader></o:Header>"
+            "<s:Header><eb:MessageHeader><o:From><eb:PartyId>DECOY</eb:PartyId></o:From>"
+            "<eb:CPAId>C<!-- split -->PA</eb:CPAId><eb:MessageData><eb:Timestamp>"
+            "2026-03-15T06:51:08Z</eb:Timestamp></eb:MessageData></eb:MessageHeader>"
+            "<eb:MessageHeader><eb:From><eb:PartyId>FROM</eb:PartyId></eb:From>"
+            "<eb:To><eb:PartyId> TO </eb:PartyId><eb:PartyId>SECOND</eb:PartyId></eb:To>"
+            "<eb:CPAId>LATER</eb:CPAId><eb:ConversationId>CONV</eb:ConversationId>"
+            "<eb:Service>urn:nhs:names:services:mm</eb:Service><eb:Action>A</eb:Action>"
+            "<eb:MessageData><eb:MessageId>MID</eb:MessageId>"
+            "<eb:RefToMessageId>REF</eb:RefToMessageId></eb:MessageData>"
+            "<eb:DuplicateElimination/></eb:MessageHeader>"
+            "<eb:AckRequested/></s:Header>"
+            "<s:Header><eb:AckRequested s:actor=\"urn:oasis:names:tc:ebxml-msg:actor:nextMSH\"/>"
+            "<eb:SyncReply/></s:Header>"
+            "<s:Body><eb:Manifest><eb:Reference x:href=\"cid:one\"><eb:Description>ONE"
+            "</eb:Description><eb:Description>TWO</eb:Description></eb:Reference>"
+            "<o:Reference x:href=\"cid:decoy\"/></eb:Manifest>"
+            "<eb:Manifest><eb:Reference o:href=\"cid:nons\" x:href=\" cid:two \"><h:Payload/>"
+            "</eb:Reference></eb:Manifest></s:Body></s:Envelope>";
+        auto parsed = ebxml::parseEnvelope(text);
+        REQUIRE(parsed.ok());
+        auto document = xml::parse(text);
+        REQUIRE(document.ok());
+        const std::string path = "/SOAP:Envelope/SOAP:Header/eb:MessageHeader/";
+        CHECK(parsed->fromPartyId == document->text(path + "eb:From/eb:PartyId"));
+        CHECK(parsed->fromPartyId == "FROM");
+        CHECK(parsed->toPartyId == "TO");
+        CHECK(parsed->cpaId == document->text(path + "eb:CPAId"));
+        CHECK(parsed->cpaId == "CPA");
+        CHECK(parsed->conversationId == "CONV");
+        CHECK(parsed->messageId == "MID");
+        CHECK(parsed->refToMessageId == "REF");
+        CHECK(ebxml::formatTimestamp(parsed->timestamp) == "2026-03-15T06:51:08Z");
+        CHECK(parsed->duplicateElimination);
+        CHECK(parsed->ackRequested == ebxml::AckRequested::NextMsh);
+        CHECK(parsed->syncReply);
+        REQUIRE(parsed->manifest.size() == 2);
+        CHECK(parsed->manifest[0].href == "cid:one");
+        CHECK(parsed->manifest[0].description == "ONE");
+        CHECK_FALSE(parsed->manifest[0].hl7Payload);
+        CHECK(parsed->manifest[1].href == "cid:two");
+        CHECK(parsed->manifest[1].description == "");
+        CHECK(parsed->manifest[1].hl7Payload);
+    }
+
     TEST_CASE("ebxml parseEnvelope reads a Spine-style acknowledgment") {
         const std::string text =
             "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "

@@ -138,9 +138,56 @@ TEST_SUITE("messaging") {
         CHECK(moved.text("/a") == std::optional<std::string>("x"));
     }
 
+    TEST_CASE("xml queries of one document under different prefixes and after errors agree") {
+        // The document's queries share one XPath context: each must see only its own prefixes
+        // and start from the document root, whatever ran before it.
+        auto doc = parse("<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                         "<s:Body><x:Thing xmlns:x=\"urn:hl7-org:v3\" n=\"1\">v</x:Thing>"
+                         "<x:Thing xmlns:x=\"urn:hl7-org:v3\" n=\"2\">w</x:Thing></s:Body>"
+                         "</s:Envelope>");
+        REQUIRE(doc.ok());
+        const Namespaces hl7AsQ{{"q", "urn:hl7-org:v3"}};
+        const Namespaces soapAsQ{{"q", "http://schemas.xmlsoap.org/soap/envelope/"}};
+        for (int round = 0; round < 2; ++round) {
+            CHECK(doc->count("//hl7:Thing") == 2);
+            CHECK(doc->count("//q:Thing", hl7AsQ) == 2);
+            CHECK(doc->count("//q:Thing", soapAsQ) == 0);
+            CHECK_THROWS_AS(doc->count("//hl7:Thing", hl7AsQ), std::invalid_argument);
+            CHECK(doc->count("/q:Envelope/q:Body", soapAsQ) == 1);
+            CHECK(doc->text("(//hl7:Thing)[2]/@n") == std::optional<std::string>("2"));
+            CHECK_THROWS_AS(doc->text("(("), std::invalid_argument);
+            CHECK(doc->texts("//hl7:Thing[position() = last()]") == std::vector<std::string>{"w"});
+            CHECK(doc->text("count(//hl7:Thing)") == std::optional<std::string>("2"));
+        }
+    }
+
+    TEST_CASE("xml elements give children, text and attributes as XPath reads them") {
+        auto doc = parse("<r xmlns=\"urn:a\" xmlns:b=\"urn:b\" id=\"1\" b:id=\"2\">"
+                         "<c>x<!-- c -->y<d>z</d></c><b:c/><c k=\"A&amp;B\"/>text</r>");
+        REQUIRE(doc.ok());
+        const auto root = doc->root();
+        CHECK(root.localName() == "r");
+        CHECK(root.namespaceUri() == "urn:a");
+        CHECK(root.attribute("id") == std::optional<std::string>("1"));
+        CHECK(root.attribute("id", "urn:b") == std::optional<std::string>("2"));
+        CHECK_FALSE(root.attribute("id", "urn:a").has_value());
+        const auto children = root.children("urn:a", "c");
+        REQUIRE(children.size() == 2);
+        CHECK(children[0].text() == "xyz");
+        CHECK(children[1].attribute("k") == doc->text("/q:r/q:c[2]/@k", {{"q", "urn:a"}}));
+        CHECK(root.children("urn:b", "c").size() == 1);
+        CHECK(root.children("", "c").empty());
+        CHECK(root.text() == doc->text("/q:r", {{"q", "urn:a"}}));
+    }
+
     TEST_CASE("xml escape replaces the five markup characters") {
         CHECK(gp::messaging::xml::escape("a&b<c>d\"e'f") == "a&amp;b&lt;c&gt;d&quot;e&apos;f");
         CHECK(gp::messaging::xml::escape("Zo\xC3\xAB") == "Zo\xC3\xAB");
+        CHECK(gp::messaging::xml::escape("&&") == "&amp;&amp;");
+        CHECK(gp::messaging::xml::escape("") == "");
+        std::string out = "<a>";
+        gp::messaging::xml::escapeInto(out, "x<y'");
+        CHECK(out == "<a>x&lt;y&apos;");
     }
 
     TEST_CASE("xml parse writes nothing to stderr, not even for an encoding error") {

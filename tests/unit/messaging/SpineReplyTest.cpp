@@ -274,6 +274,21 @@ TEST_SUITE("messaging") {
         }
     }
 
+    TEST_CASE("spine reply an MCCI AR inside a bare SOAP body is read from the one parse") {
+        // The envelope and the ack are one document here: the reader queries it for both.
+        auto reply = spine::parseSpineReply("text/xml; charset=UTF-8",
+                                            readGolden("hl7_nack_eps_ar_soap.xml"));
+        REQUIRE(reply.ok());
+        CHECK(spine::toString(reply->kind) == "ApplicationAck");
+        CHECK_FALSE(reply->transportAcknowledged);
+        CHECK(reply->refToMessageId == "46183ABC-9FAD-4673-85DB-CE2CB6614732");
+        REQUIRE(reply->applicationAck.has_value());
+        CHECK(hl7::toString(reply->applicationAck->typeCode) == "AR");
+        REQUIRE(reply->applicationAck->details.size() == 2);
+        CHECK(reply->applicationAck->details[0].code == "5009");
+        CHECK(reply->applicationAck->details[1].code == "0002");
+    }
+
     TEST_CASE("spine reply bodies that are not replies are errors") {
         SUBCASE("garbage") {
             auto reply = spine::parseSpineReply("text/plain", "Service Unavailable");

@@ -14,6 +14,7 @@
 #include <gp/messaging/gp2gp/Gp2gpMessages.hpp>
 #include <gp/messaging/hl7/ApplicationAck.hpp>
 #include <gp/messaging/spine/SpineReply.hpp>
+#include <gp/messaging/xml/SafeXml.hpp>
 
 #include <doctest/doctest.h>
 
@@ -122,6 +123,20 @@ TEST_SUITE("messaging") {
         for (const auto& attack : attacks()) {
             checkRefused(ebxml::parseEnvelope(armed(readGolden("ebxml_acknowledgment.xml"),
                                                     "SOAP:Envelope", attack)),
+                         attack);
+        }
+    }
+
+    TEST_CASE("xml attacks: the tag scanner refuses entity bombs and XXE") {
+        class Ignore final : public gp::messaging::xml::ElementVisitor {
+            void startElement(const gp::messaging::xml::StartTag&) override {}
+            void endElement() override {}
+        } ignore;
+        CHECK(gp::messaging::xml::scan(readGolden("hl7_application_ack_ae.xml"), ignore).ok());
+        for (const auto& attack : attacks()) {
+            checkRefused(gp::messaging::xml::scan(armed(readGolden("hl7_application_ack_ae.xml"),
+                                                        "MCCI_IN010000UK13", attack),
+                                                  ignore),
                          attack);
         }
     }

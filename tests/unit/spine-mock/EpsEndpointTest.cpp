@@ -1,5 +1,6 @@
 #include "MockTestSupport.hpp"
 
+#include <gp/messaging/ids/Identifiers.hpp>
 #include <gp/messaging/spine/SpineReply.hpp>
 #include <gp/mock/MockService.hpp>
 
@@ -172,6 +173,44 @@ TEST_SUITE("spine-mock") {
             std::count_if(journal.begin(), journal.end(),
                           [](const JournalEntry& entry) { return entry.outcome == "processed"; }));
         CHECK(processed == 1);
+    }
+
+    TEST_CASE("prescriptions arriving together are each processed once and all journaled") {
+        // Their commits are shared (group commit); each still gets its own AA and journal line,
+        // and the second copy of each its replay.
+        Fixture f;
+        constexpr int kMessages = 6;
+        test::SeededRandom ids(7);
+        std::vector<test::RequestSpec> specs(kMessages);
+        for (auto& spec : specs) {
+            spec.messageId = gp::messaging::ids::newUuid(ids);
+            spec.prescriptionId = gp::messaging::ids::newPrescriptionId("A83008", ids);
+        }
+        std::vector<MockAction> replies(2 * kMessages);
+        std::vector<std::thread> senders;
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+            senders.emplace_back([&, i] { replies[i] = f.send(specs[i % kMessages]); });
+        }
+        for (auto& sender : senders) {
+            sender.join();
+        }
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            const auto reply = parse(replies[i].reply);
+            REQUIRE(reply.applicationAck.has_value());
+            CHECK((reply.applicationAck->typeCode == hl7::AckTypeCode::AA));
+            CHECK(replies[i + kMessages].reply.body == replies[i].reply.body);
+        }
+        const auto journal = f.journal();
+        CHECK(journal.size() == 2 * kMessages);
+        for (const auto& spec : specs) {
+            const auto count = [&](const std::string& outcome) {
+                return std::count_if(journal.begin(), journal.end(), [&](const JournalEntry& e) {
+                    return e.messageId == spec.messageId && e.outcome == outcome;
+                });
+            };
+            CHECK(count("processed") == 1);
+            CHECK(count("replayed") == 1);
+        }
     }
 
     TEST_CASE("a replay survives a restart of the mock") {

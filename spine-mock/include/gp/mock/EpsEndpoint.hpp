@@ -1,5 +1,6 @@
 #pragma once
 
+#include <gp/messaging/ebxml/Message.hpp>
 #include <gp/messaging/ids/RandomSource.hpp>
 #include <gp/mock/Clock.hpp>
 #include <gp/mock/EpsRules.hpp>
@@ -46,7 +47,22 @@ private:
     /// `deferPolls`: answer 202 and a poll address, the first N polls getting 202 again.
     MockAction process(const MockRequest& request, const std::string& receivedAt,
                        std::optional<int> deferPolls);
-    MockAction processCancellation(const ReceivedHeader& received, const std::string& payload,
+    /// What the payload says, and Spine's rules on it where they need nothing stored (a
+    /// ruling); read before m_processMutex is taken, since it depends on no other message.
+    struct PayloadReading {
+        PrescriptionFacts prescription;
+        std::optional<AckOutcome> prescriptionRuling;
+        CancellationFacts cancellation;
+        std::optional<CancellationOutcome> cancellationRuling;
+    };
+    static PayloadReading readPayload(const messaging::ebxml::Message& message);
+    /// The replay check, the rules needing the store and the staging of the reply, under
+    /// m_processMutex.
+    MockAction processInOrder(const ReceivedHeader& received,
+                              const messaging::ebxml::Message& message,
+                              const PayloadReading& reading, const std::string& receivedAt,
+                              std::optional<int> deferPolls);
+    MockAction processCancellation(const ReceivedHeader& received, const PayloadReading& reading,
                                    const std::string& receivedAt, std::optional<int> deferPolls);
     MockReply cancellationReply(const ReceivedHeader& received, const CancellationFacts& facts,
                                 const CancellationOutcome& outcome);
@@ -71,8 +87,8 @@ private:
     SpineReplies m_replies;
     EpsState m_eps;
     Poco::Logger& m_log;
-    // Replay check, rules and the store commit happen under one lock, so that two copies of a
-    // message arriving together are processed once.
+    // Replay check, rules and the staging of the reply happen under one lock, so that two copies
+    // of a message arriving together are processed once.
     std::mutex m_processMutex;
 };
 

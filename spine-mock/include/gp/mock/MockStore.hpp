@@ -1,12 +1,12 @@
 #pragma once
 
 #include <gp/Result.hpp>
+#include <gp/mock/GroupCommit.hpp>
 #include <gp/mock/Practice.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,11 +67,12 @@ struct StoredReply {
 };
 
 /// spine-mock's durable state in <stateDir>/spine-mock.db (WAL, synchronous=FULL): the journal,
-/// replies by MessageId and accepted prescription ids. Thread-safe.
+/// replies by MessageId and accepted prescription ids. Thread-safe. Concurrent writes share
+/// commits (GroupCommit): each returns once it is on disk, and reads return only what is on disk.
 class MockStore {
 public:
     /// Opens or creates the database; throws std::runtime_error when that fails (a start-up error).
-    explicit MockStore(const std::string& stateDir);
+    explicit MockStore(const std::string& stateDir, CommitHooks hooks = {});
     ~MockStore();
     MockStore(const MockStore&) = delete;
     MockStore& operator=(const MockStore&) = delete;
@@ -114,21 +115,29 @@ public:
     Status recordProgress(const std::string& messageId, const ForwardProgress& progress,
                           const std::vector<JournalEntry>& entries);
 
-    /// Runs `work` on the connection under the store's lock, inside one transaction that is
-    /// rolled back when `work` fails. For tables kept by other classes (ErsStore), so that they
-    /// share the one connection and commit with their journal lines.
+    /// Runs `work` on the connection under the store's lock as one atomic write, rolled back
+    /// when `work` fails, and returns once it is committed. For tables kept by other classes
+    /// (ErsStore), so that they share the one connection and commit with their journal lines.
     Status transaction(const std::function<Status(SqliteDatabase&)>& work);
-    /// Runs `work` on the connection under the store's lock, without a transaction (reads).
+    /// Runs `work` on the connection under the store's lock (reads); returns once what it read is
+    /// on disk.
     Status withDatabase(const std::function<Status(SqliteDatabase&)>& work);
+
+    /// For a DeferredDurability scope around a request's reads and writes.
+    GroupCommit& commits() { return *m_commits; }
 
 private:
     Status insertJournal(const JournalEntry& entry);
     Status migrate();
     template <typename Work>
-    Status inTransaction(Work work);
+    Status inTransaction(Work work); // migrations only, before m_commits exists
+    template <typename T, typename Query>
+    Result<T> readResult(Query query);
+    template <typename T, typename Update>
+    Result<T> writeResult(Update update);
 
-    std::mutex m_mutex;
     std::unique_ptr<SqliteDatabase> m_db;
+    std::unique_ptr<GroupCommit> m_commits;
 };
 
 } // namespace gp::mock

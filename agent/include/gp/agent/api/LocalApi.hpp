@@ -10,12 +10,9 @@
 #include <memory>
 #include <string>
 
-namespace Poco::Net {
-class HTTPServer;
-}
-
 namespace gp::agent {
 
+class QuietHttpServer;
 namespace api {
 class TokenRegistry;
 }
@@ -63,7 +60,7 @@ private:
     Dependencies m_deps;
     LocalApiSettings m_settings;
     std::unique_ptr<api::TokenRegistry> m_tokens;
-    std::unique_ptr<Poco::Net::HTTPServer> m_server;
+    std::unique_ptr<QuietHttpServer> m_server;
     int m_port = 0;
 };
 

@@ -79,7 +79,8 @@ struct AgentSettings {
 
     TransportSettings transport;
 
-    int dispatchThreads = 2;
+    int dispatchThreads = 32;
+    int dispatchConnectionsPerEndpoint = 8;
     Milliseconds dispatchLease{120000};
     Milliseconds retryBaseDelay{1000};
     Milliseconds retryMaxDelay{60000};

@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+namespace gp::messaging::xml {
+class Document;
+}
+
 namespace gp::messaging::ebxml {
 
 inline constexpr std::string_view kPartyIdType = "urn:nhs:names:partyType:ocs+serviceInstance";
@@ -49,6 +53,8 @@ std::string buildEnvelope(const MessageHeader& header);
 /// Reads an envelope built by us or by Spine. Errors name the missing or malformed element,
 /// e.g. "eb:MessageData/eb:MessageId".
 Result<MessageHeader> parseEnvelope(std::string_view xml);
+/// parseEnvelope for an envelope already parsed, for a caller that also reads it itself.
+Result<MessageHeader> readEnvelope(const xml::Document& envelope);
 
 /// The ebXML Acknowledgment a receiving MSH returns (Service kEbxmlService, Action
 /// "Acknowledgment", eb:Acknowledgment with eb:RefToMessageId). From/To are swapped relative to

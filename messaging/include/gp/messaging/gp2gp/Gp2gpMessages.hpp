@@ -82,6 +82,11 @@ ebxml::Message fragmentIndexMessage(const Routing& routing, const Envelope& enve
 ebxml::Message fragmentMessage(const Routing& routing, const Envelope& envelope,
                                const std::string& parentMessageId, int index,
                                std::string_view data);
+/// The same message for `length` bytes of data left out (its part has an empty body), to be built
+/// with ebxml::buildMessageAround and the data streamed in from its file.
+ebxml::Message fragmentMessageShell(const Routing& routing, const Envelope& envelope,
+                                    const std::string& parentMessageId, int index,
+                                    std::uint64_t length);
 
 /// MCCI_IN010000UK13 ack (AA) or NACK (AE with a two-digit reason, code system kNackCodeSystem).
 ebxml::Message ackMessage(const Routing& routing, const Envelope& envelope,

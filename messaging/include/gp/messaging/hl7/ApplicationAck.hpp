@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+namespace gp::messaging::xml {
+class Document;
+} // namespace gp::messaging::xml
+
 namespace gp::messaging::hl7 {
 
 /// MCCI_IN010000UK13 acknowledgement type: accept, error, reject.
@@ -33,6 +37,8 @@ struct ApplicationAck {
 /// Reads an MCCI_IN010000UK13 document (the root may be MCCI_IN010000UK13, or the ack may sit
 /// inside another interaction's wrapper). Errors name the missing element.
 Result<ApplicationAck> parseApplicationAck(std::string_view xml);
+/// The same, from a document already parsed (a reader that had to parse it to find it).
+Result<ApplicationAck> parseApplicationAck(const xml::Document& doc);
 
 struct ApplicationAckSpec {
     std::string messageId; // upper-case UUID

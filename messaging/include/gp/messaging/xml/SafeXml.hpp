@@ -10,8 +10,10 @@
 #include <string_view>
 #include <vector>
 
-// libxml2's document type, declared here so that callers need not include libxml2's headers.
+// libxml2's document and node types, declared here so that callers need not include libxml2's
+// headers.
 struct _xmlDoc;
+struct _xmlNode;
 
 namespace gp::messaging::xml {
 
@@ -29,7 +31,30 @@ using Namespaces = std::map<std::string, std::string>;
 /// SOAP, eb, hl7ebxml, xlink, hl7 (urn:hl7-org:v3), nasp.
 const Namespaces& spineNamespaces();
 
-/// An owned, parsed document. Move-only; frees the libxml2 document when destroyed.
+/// An element of a Document, valid while the document lives. For readers that walk a small
+/// document by fixed child paths, where compiling and running XPath would cost more than the walk.
+class Element {
+public:
+    explicit Element(_xmlNode* node) noexcept : m_node(node) {}
+
+    std::string_view localName() const;
+    /// Empty when the element is in no namespace.
+    std::string_view namespaceUri() const;
+    /// All the text inside it, as XPath's string value of the element.
+    std::string text() const;
+    /// The attribute with this local name and namespace (empty: none), as XPath's @ reads it.
+    std::optional<std::string> attribute(std::string_view localName,
+                                         std::string_view namespaceUri = {}) const;
+    /// Its child elements with this namespace and local name, in document order.
+    std::vector<Element> children(std::string_view namespaceUri, std::string_view localName) const;
+
+private:
+    _xmlNode* m_node;
+};
+
+/// An owned, parsed document. Move-only; frees the libxml2 document when destroyed. Its queries
+/// share one XPath context (made at the first query), so, like any container, one Document is
+/// read by one thread at a time.
 class Document {
 public:
     explicit Document(_xmlDoc* doc) noexcept;
@@ -50,14 +75,61 @@ public:
     /// Local name and namespace URI of the root element.
     std::string rootName() const;
     std::string rootNamespace() const;
+    /// The root element (parse() refuses documents without one).
+    Element root() const;
 
 private:
+    struct QueryContext;
+    QueryContext& queryContext(const Namespaces& ns) const;
+
     _xmlDoc* m_doc;
+    // Made once per document rather than per query: a fresh libxml2 XPath context registers
+    // every XPath function in a new hash table, which costs more than most of our queries.
+    mutable std::unique_ptr<QueryContext> m_query;
 };
 
 Result<Document> parse(std::string_view xml, const ParseLimits& limits = {});
 
+/// One start tag as scan() reports it; valid only during the visitor's call.
+class StartTag {
+public:
+    StartTag(std::string_view localName, std::string_view namespaceUri, const void* attributes,
+             int attributeCount) noexcept
+        : m_localName(localName), m_namespaceUri(namespaceUri), m_attributes(attributes),
+          m_attributeCount(attributeCount) {}
+
+    std::string_view localName() const { return m_localName; }
+    /// Empty when the element is in no namespace.
+    std::string_view namespaceUri() const { return m_namespaceUri; }
+    /// The value of the attribute with this local name and no namespace, as XPath's @name reads
+    /// it (references resolved), or nothing when the tag has no such attribute.
+    std::optional<std::string> attribute(std::string_view localName) const;
+
+private:
+    std::string_view m_localName;
+    std::string_view m_namespaceUri;
+    const void* m_attributes; // libxml2's SAX2 attribute array, five pointers per attribute
+    int m_attributeCount;
+};
+
+/// What scan() tells, in document order.
+class ElementVisitor {
+public:
+    virtual ~ElementVisitor() = default;
+    virtual void startElement(const StartTag& tag) = 0;
+    virtual void endElement() = 0;
+};
+
+/// Reads a document tag by tag without building a tree, for readers that need a few attributes
+/// of a large document: the same refusals and errors as parse() (size, DOCTYPE, well-formedness,
+/// namespaces, no root). The visitor may have seen part of a document that turns out to be
+/// refused, so what it found stands only when the result is ok. An exception thrown by the
+/// visitor stops the scan and is rethrown.
+Status scan(std::string_view xml, ElementVisitor& visitor, const ParseLimits& limits = {});
+
 /// Escapes &, <, >, " and ' for use in element text or attribute values.
 std::string escape(std::string_view text);
+/// The same, appended to `out` (the builders' form: no string made per value).
+void escapeInto(std::string& out, std::string_view text);
 
 } // namespace gp::messaging::xml
