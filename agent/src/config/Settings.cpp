@@ -35,6 +35,9 @@ const std::vector<KeyDeclaration> kKeys = {
      "gp-agentctl token add/list/revoke; re-read when it changes."},
     {"api.maxBodyBytes", Type::Integer, "1048576", false,
      "Largest request body the local API accepts."},
+    {"api.connections", Type::Integer, "8", false,
+     "Requests the local API serves at once (1 to 256): one kept-alive connection each; more "
+     "wait for a free one. Worker threads start with the load and end when idle."},
     {"api.certFile", Type::Path, "", false,
      "Server certificate (PEM, then its issuers) for HTTPS on the local API; needed when "
      "api.bind is not a loopback address. Callers still authenticate with the token."},
@@ -61,6 +64,8 @@ const std::vector<KeyDeclaration> kKeys = {
      "Address of the MHS front; must be a loopback address (its callers are not "
      "authenticated)."},
     {"mhs.port", Type::Port, "7672", false, "Port of the MHS front; 0 picks a free port."},
+    {"mhs.connections", Type::Integer, "4", false,
+     "Requests the MHS front serves at once (1 to 256), like api.connections."},
     {"sds.url", Type::Url, "http://127.0.0.1:7680/spine-directory", false,
      "Base URL of the Spine Directory Service route lookup (or spine-mock's imitation)."},
     {"sds.cacheTtl", Type::Duration, "PT15M", false, "How long a route lookup answer is reused."},
@@ -391,6 +396,8 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     s.apiTokensFile = text.empty() ? s.stateDir / "api-tokens" : std::filesystem::path(text);
     GP_TAKE(number, reader.integer("api.maxBodyBytes", 1024, 64 * 1024 * 1024));
     s.apiMaxBodyBytes = static_cast<std::size_t>(number);
+    GP_TAKE(number, reader.integer("api.connections", 1, 256));
+    s.apiConnections = static_cast<int>(number);
     s.apiTls.keyPrefix = "api";
     GP_TAKE(text, reader.raw("api.certFile"));
     s.apiTls.certFile = text;
@@ -414,6 +421,8 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
     GP_TAKE(s.mhsBind, reader.raw("mhs.bind"));
     GP_TAKE(number, reader.integer("mhs.port", 0, 65535));
     s.mhsPort = static_cast<int>(number);
+    GP_TAKE(number, reader.integer("mhs.connections", 1, 256));
+    s.mhsConnections = static_cast<int>(number);
     GP_TAKE(s.sdsUrl, reader.url("sds.url"));
     GP_TAKE(s.sdsCacheTtl, reader.duration("sds.cacheTtl"));
     GP_TAKE(text, reader.raw("gp2gp.importDir"));

@@ -162,7 +162,7 @@ void AgentRuntime::start() {
     p.api = std::make_unique<LocalApi>(
         std::move(apiDeps),
         LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, m_settings.apiMaxBodyBytes,
-                         8, m_settings.apiTls, m_settings.apiTokensFile});
+                         m_settings.apiConnections, m_settings.apiTls, m_settings.apiTokensFile});
     p.api->start();
 
     InboundEndpoint::Settings inbound;
@@ -181,7 +181,9 @@ void AgentRuntime::start() {
         p.mhsFront = std::make_unique<mhs::MhsFront>(
             mhs::MhsFront::Dependencies{*p.store, p.clock, p.random, epsRouting,
                                         [dispatcher] { dispatcher->notify(); }},
-            mhs::MhsFront::Settings{m_settings.mhsBind, m_settings.mhsPort});
+            mhs::MhsFront::Settings{m_settings.mhsBind, m_settings.mhsPort,
+                                    mhs::MhsFront::Settings{}.maxBodyBytes,
+                                    m_settings.mhsConnections});
         p.mhsFront->start();
         mhsPort = ", \"mhs\": " + std::to_string(p.mhsFront->port());
         logger().notice("MHS front listening on %s:%d", m_settings.mhsBind, p.mhsFront->port());

@@ -43,6 +43,7 @@ struct AgentSettings {
     std::filesystem::path apiTokenFile;
     std::filesystem::path apiTokensFile; // named tokens (docs/security.md)
     std::size_t apiMaxBodyBytes = 1024 * 1024;
+    int apiConnections = 8;   // requests served at once
     ServerTlsSettings apiTls; // api.certFile, api.keyFile: a server certificate only
 
     std::string inboundBind;
@@ -54,6 +55,7 @@ struct AgentSettings {
     bool mhsEnabled = false;
     std::string mhsBind = "127.0.0.1";
     int mhsPort = 7672;
+    int mhsConnections = 4;
 
     /// test.allowPlainHttp: http:// URLs and a plain inbound endpoint are allowed, with warnings.
     bool allowPlainHttp = false;
