@@ -221,30 +221,35 @@ Status MockStore::withDatabase(const std::function<Status(SqliteDatabase&)>& wor
     return m_commits->read(work);
 }
 
-template <typename T, typename Query>
-Result<T> MockStore::readResult(Query query) {
+namespace {
+
+/// Runs `body` through a group-commit call that answers only a Status (a read or a write) and
+/// hands back the body's own Result, so that a failed commit and a failed body read the same.
+template <typename T, typename Run, typename Body>
+Result<T> carryResult(Run&& run, Body&& body) {
     std::optional<Result<T>> result;
-    const Status read = m_commits->read([&](SqliteDatabase&) -> Status {
-        result.emplace(query());
+    const Status status = run([&](SqliteDatabase&) -> Status {
+        result.emplace(body());
         return result->ok() ? success() : Status(result->error());
     });
-    if (!read) {
-        return read.error();
+    if (!status) {
+        return status.error();
     }
     return std::move(*result);
 }
 
+} // namespace
+
+template <typename T, typename Query>
+Result<T> MockStore::readResult(Query query) {
+    return carryResult<T>([&](const GroupCommit::Work& work) { return m_commits->read(work); },
+                          query);
+}
+
 template <typename T, typename Update>
 Result<T> MockStore::writeResult(Update update) {
-    std::optional<Result<T>> result;
-    const Status written = m_commits->write([&](SqliteDatabase&) -> Status {
-        result.emplace(update());
-        return result->ok() ? success() : Status(result->error());
-    });
-    if (!written) {
-        return written.error();
-    }
-    return std::move(*result);
+    return carryResult<T>([&](const GroupCommit::Work& work) { return m_commits->write(work); },
+                          update);
 }
 
 template <typename Work>

@@ -14,10 +14,9 @@
 #include "ProcessHarness.hpp"
 #include "ProcessStats.hpp"
 #include "SeededRandom.hpp"
+#include "SpinePrescriptions.hpp"
 #include "TlsHarness.hpp"
 
-#include <gp/messaging/ebxml/Message.hpp>
-#include <gp/messaging/eps/ParentPrescription.hpp>
 #include <gp/messaging/ids/Identifiers.hpp>
 
 #include <Poco/Net/SecureStreamSocket.h>
@@ -44,33 +43,12 @@ using Clock = std::chrono::steady_clock;
 
 /// One ParentPrescription with its own MessageId and prescription id, as a complete HTTP request.
 std::string prescriptionRequest(SeededRandom& random, int port) {
-    messaging::eps::ParentPrescription p;
-    p.prescriptionId = messaging::ids::newPrescriptionId("A83008", random);
-    p.prescriptionUuid = messaging::ids::newUuid(random);
-    p.patient = {"9449304130", "SMITH", "JANE", "1980-04-01", "female", "LS1 6AE"};
-    p.prescriber = {"A83008", "555086689106", "555086718101", "DR A JONES", "G1234567"};
-    p.organisation = {"A83008", "THE SURGERY"};
-    p.authoredOn = std::chrono::sys_seconds(std::chrono::seconds(1'773'557'468));
-    p.items.push_back({messaging::ids::newUuid(random), "39732311000001104",
-                       "Amoxicillin 250mg capsules", "21", "428673006", "capsule",
-                       "One capsule three times a day"});
-    const std::string messageId = messaging::ids::newUuid(random);
-    messaging::ebxml::Message message;
-    auto& h = message.header;
-    h.fromPartyId = "A83008-9199121";
-    h.toPartyId = "YES-0000806";
-    h.cpaId = "S20001A000100";
-    h.conversationId = messageId;
-    h.service = "urn:nhs:names:services:mm";
-    h.action = "PORX_IN020101SM31";
-    h.messageId = messageId;
-    h.timestamp = p.authoredOn;
-    h.duplicateElimination = true;
-    h.ackRequested = messaging::ebxml::AckRequested::ToPartyMsh;
-    h.syncReply = true;
-    message.payload = messaging::eps::buildParentPrescription(
-        p, {messageId, p.authoredOn, "200000001234", "990000000000"});
-    const auto http = messaging::ebxml::buildMessage(message);
+    PrescriptionIds ids;
+    ids.prescriptionId = messaging::ids::newPrescriptionId("A83008", random);
+    ids.prescriptionUuid = messaging::ids::newUuid(random);
+    ids.itemUuid = messaging::ids::newUuid(random);
+    ids.messageId = messaging::ids::newUuid(random);
+    const auto http = spinePrescriptionMessage(ids);
     std::ostringstream request;
     request << "POST /reliablemessaging/reliablerequest HTTP/1.1\r\n"
             << "Host: 127.0.0.1:" << port << "\r\n"

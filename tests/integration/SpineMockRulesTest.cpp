@@ -1,9 +1,9 @@
 // spine-mock's own EPS rules, exercised over HTTP with messages the agent would refuse to send.
 
 #include "ProcessHarness.hpp"
+#include "SpinePrescriptions.hpp"
 
 #include <gp/messaging/ebxml/Message.hpp>
-#include <gp/messaging/eps/ParentPrescription.hpp>
 #include <gp/messaging/spine/SpineReply.hpp>
 
 #include <doctest/doctest.h>
@@ -15,32 +15,7 @@ namespace {
 
 messaging::ebxml::HttpBody prescriptionMessage(const std::string& messageId,
                                                const std::string& prescriptionId) {
-    messaging::eps::ParentPrescription p;
-    p.prescriptionId = prescriptionId;
-    p.prescriptionUuid = "A0B1C2D3-E4F5-4A6B-8C7D-8E9FA0B1C2D3";
-    p.patient = {"9449304130", "SMITH", "JANE", "1980-04-01", "female", "LS1 6AE"};
-    p.prescriber = {"A83008", "555086689106", "555086718101", "DR A JONES", "G1234567"};
-    p.organisation = {"A83008", "THE SURGERY"};
-    p.authoredOn = std::chrono::sys_seconds(std::chrono::seconds(1'773'557'468));
-    p.items.push_back({"B0B1C2D3-E4F5-4A6B-8C7D-8E9FA0B1C2D3", "39732311000001104",
-                       "Amoxicillin 250mg capsules", "21", "428673006", "capsule",
-                       "One capsule three times a day"});
-    messaging::ebxml::Message message;
-    auto& h = message.header;
-    h.fromPartyId = "A83008-9199121";
-    h.toPartyId = "YES-0000806";
-    h.cpaId = "S20001A000100";
-    h.conversationId = messageId;
-    h.service = "urn:nhs:names:services:mm";
-    h.action = "PORX_IN020101SM31";
-    h.messageId = messageId;
-    h.timestamp = p.authoredOn;
-    h.duplicateElimination = true;
-    h.ackRequested = messaging::ebxml::AckRequested::ToPartyMsh;
-    h.syncReply = true;
-    message.payload = messaging::eps::buildParentPrescription(
-        p, {messageId, p.authoredOn, "200000001234", "990000000000"});
-    return messaging::ebxml::buildMessage(message);
+    return spinePrescriptionMessage({messageId, prescriptionId});
 }
 
 messaging::spine::SpineReply send(SpineMock& mock, const messaging::ebxml::HttpBody& http) {

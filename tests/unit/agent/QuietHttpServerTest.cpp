@@ -117,8 +117,12 @@ class HelloHandler final : public Poco::Net::HTTPRequestHandler {
 public:
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
+        // With a length the connection can stay open for the next request; without one the body
+        // would end at the close and every request would need a connection of its own.
+        const std::string body = "hello " + request.getURI();
         response.setContentType("text/plain");
-        response.send() << "hello " << request.getURI();
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.send() << body;
     }
 };
 
