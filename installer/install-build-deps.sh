@@ -6,7 +6,8 @@ set -euo pipefail
 # One group per line, each saying what needs it.
 packages=(
   cmake g++ make pkg-config # the build
-  libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev # libraries
+  libpoco-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libssl-dev zlib1g-dev libpq-dev # libraries
+  postgresql # the PostgreSQL engine's tests start a throw-away server (tests/support/pg-server.sh)
   doctest-dev clang-format sqlite3 python3 curl ca-certificates git # tests and their tools
   qt6-base-dev libgl-dev xvfb tint2 x11-apps x11-utils xdotool # gp-agent-tray and its desktop test (ctest -L gui)
   chromium chromium-driver # the status page's browser test: headless Chromium driven over WebDriver (ctest -L gui)

@@ -42,11 +42,12 @@ constexpr Command kCommands[] = {
      auditExport},
     {"audit verify-export", "FILE", "check an export's hash chain and head (no agent needed)",
      auditVerifyExport},
-    {"token add", "NAME [--scope read|operate|full]",
-     "make a named API token (default scope read, for a tray); it is\n"
-     "printed once",
+    {"token add", "NAME [--scope read|operate|full] [--practices all|ODS,ODS]",
+     "make a named API token (default scope read, for a tray; default\n"
+     "practices all); it is printed once",
      tokenAdd},
-    {"token list", "", "named tokens: name, scope, created (never the tokens)", tokenList},
+    {"token list", "", "named tokens: name, scope, practices, created (never the tokens)",
+     tokenList},
     {"token revoke", "NAME", "stop accepting a named token (the agent notices at once)",
      tokenRevoke},
     {"backup", "DIR",

@@ -19,6 +19,7 @@ namespace {
 
 struct Connection {
     int fd = -1;
+    const LoadTarget* target = nullptr;
     std::string request; // this connection's copy of the template, patched per request
     std::size_t written = 0;
     std::string inbox;
@@ -32,9 +33,9 @@ struct Connection {
 /// One run of a plan: the state the event loop works on.
 class Run {
 public:
-    Run(int port, const RequestStream& stream, const LoadPlan& plan, SteadyClock::time_point start,
+    Run(const std::vector<LoadTarget>& targets, const LoadPlan& plan, SteadyClock::time_point start,
         std::atomic<std::uint64_t>& accepted)
-        : m_port(port), m_stream(stream), m_plan(plan), m_start(start), m_acceptedCount(accepted),
+        : m_plan(plan), m_start(start), m_acceptedCount(accepted),
           m_epoll(::epoll_create1(EPOLL_CLOEXEC)),
           m_connections(static_cast<std::size_t>(std::max(1, plan.connections))) {
         if (m_epoll < 0) {
@@ -49,7 +50,8 @@ public:
         m_idle.reserve(m_connections.size());
         for (std::size_t i = 0; i < m_connections.size(); ++i) {
             auto& connection = m_connections[i];
-            connection.request = stream.requestTemplate();
+            connection.target = &targets[i % targets.size()];
+            connection.request = connection.target->stream->requestTemplate();
             connection.inbox.reserve(16384);
             open(i);
             m_idle.push_back(i);
@@ -129,7 +131,7 @@ private:
 
     void open(std::size_t index) {
         auto& connection = m_connections[index];
-        connection.fd = connectLoopback(m_port, true);
+        connection.fd = connectLoopback(connection.target->port, true);
         connection.inbox.clear();
         connection.wantsWrite = false;
         epoll_event event{};
@@ -165,7 +167,7 @@ private:
 
     void send(std::size_t index, double due) {
         auto& connection = m_connections[index];
-        m_stream.prepare(connection.request, m_next++);
+        connection.target->stream->prepare(connection.request, m_next++);
         connection.written = 0;
         connection.busy = true;
         connection.dueMs = due;
@@ -255,7 +257,8 @@ private:
             return;
         }
         AcceptedMessage message{};
-        const std::string_view id = m_stream.acceptedId(frame.head(buffer), frame.body(buffer));
+        const std::string_view id =
+            connection.target->stream->acceptedId(frame.head(buffer), frame.body(buffer));
         std::copy_n(id.data(), std::min(id.size(), message.id.size()), message.id.begin());
         message.dueAtMs = static_cast<float>(connection.dueMs);
         message.acceptedMs = static_cast<float>(now - connection.dueMs);
@@ -304,8 +307,6 @@ private:
         m_idle.clear();
     }
 
-    int m_port;
-    const RequestStream& m_stream;
     const LoadPlan& m_plan;
     SteadyClock::time_point m_start;
     std::atomic<std::uint64_t>& m_acceptedCount;
@@ -324,10 +325,17 @@ private:
 } // namespace
 
 LoadGenerator::LoadGenerator(int port, const RequestStream& stream, LoadPlan plan)
-    : m_port(port), m_stream(stream), m_plan(plan) {}
+    : LoadGenerator(std::vector<LoadTarget>{{port, &stream}}, plan) {}
+
+LoadGenerator::LoadGenerator(std::vector<LoadTarget> targets, LoadPlan plan)
+    : m_targets(std::move(targets)), m_plan(plan) {
+    if (m_targets.empty()) {
+        throw std::invalid_argument("a load generator needs at least one target");
+    }
+}
 
 LoadResult LoadGenerator::run(SteadyClock::time_point start) {
-    Run run(m_port, m_stream, m_plan, start, m_accepted);
+    Run run(m_targets, m_plan, start, m_accepted);
     return run.execute();
 }
 

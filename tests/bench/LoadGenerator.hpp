@@ -60,9 +60,18 @@ struct LoadResult {
     double worstLagMs = 0;          // open loop: latest a due request went out
 };
 
+/// Where a share of the connections go: a server's port and the requests it takes (with its own
+/// token, say). Several targets are several instances of one service, as behind a load balancer.
+struct LoadTarget {
+    int port = 0;
+    const RequestStream* stream = nullptr;
+};
+
 class LoadGenerator {
 public:
     LoadGenerator(int port, const RequestStream& stream, LoadPlan plan);
+    /// Connection i goes to targets[i % targets.size()]; request numbers stay one sequence.
+    LoadGenerator(std::vector<LoadTarget> targets, LoadPlan plan);
 
     /// Runs the plan from `start` to the end; call once, from one thread.
     LoadResult run(SteadyClock::time_point start);
@@ -71,8 +80,7 @@ public:
     std::uint64_t acceptedSoFar() const { return m_accepted.load(std::memory_order_relaxed); }
 
 private:
-    int m_port;
-    const RequestStream& m_stream;
+    std::vector<LoadTarget> m_targets;
     LoadPlan m_plan;
     std::atomic<std::uint64_t> m_accepted{0};
 };

@@ -9,6 +9,11 @@ namespace gp::bench {
 /// milliseconds; resolution one clock tick (10 ms). -1 when the process is gone.
 double cpuMillis(int pid);
 
+/// The same for process `pid` and its children, those alive (scanned in /proc) and those reaped
+/// (counted by the kernel in `pid`'s cutime/cstime): a server that forks one process per
+/// connection, such as PostgreSQL's postmaster. -1 when the process is gone.
+double processTreeCpuMillis(int pid);
+
 /// The same for this process.
 double ownCpuMillis();
 

@@ -5,6 +5,7 @@
 //   bench_eps_throughput [--front api|mhs] [--mode max|rate] [--rate R] [--duration S]
 //                        [--clients C] [--dispatch-threads N] [--count N] [--tls]
 //                        [--set key=value]... [--poll-ms MS] [--latency-sample N] [--warmup S]
+//                        [--instances N] [--store sqlite|postgresql] [--postgres-url URL]
 //   bench_eps_throughput N [CLIENTS [DISPATCH_THREADS [tls]]]     (the older form: --count N)
 //
 // Run with --help for what each option does.
@@ -12,6 +13,7 @@
 #include "EpsRequests.hpp"
 #include "HttpWire.hpp"
 #include "LoadGenerator.hpp"
+#include "PostgresServer.hpp"
 #include "ProcessHarness.hpp"
 #include "ProcessStats.hpp"
 #include "TlsHarness.hpp"
@@ -55,6 +57,15 @@ constexpr const char* kUsage =
   --latency-sample N     messages whose createdAt/ackedAt are read after the run (default 10000)
   --warmup S             seconds left out of the steady window (default min(5, 20% of the run))
   --drain-timeout S      how long to wait after the load for every message to end (default 600)
+  --store sqlite|postgresql
+                         the agents' store engine (default sqlite). postgresql starts the
+                         benchmark's own PostgreSQL server with the durable defaults (fsync on)
+                         unless --postgres-url names one; either way in a fresh schema
+  --postgres-url URL     an existing server to use (libpq URI) instead of starting one
+  --instances N          gp-agent instances sharing the store, a hosted fleet (default 1; more
+                         needs --store postgresql). The clients go to their local APIs (or MHS
+                         fronts) in turn; the default --clients is the one-instance default
+                         times N
 
   Older form: bench_eps_throughput N [CLIENTS [DISPATCH_THREADS [tls]]] = --count N --clients C ...
 )";
@@ -78,6 +89,9 @@ struct Options {
     std::size_t latencySample = 10000;
     double warmup = -1;
     double drainTimeout = 600;
+    int instances = 1;
+    std::string store = "sqlite";
+    std::string postgresUrl; // empty: the benchmark starts its own server
 };
 
 [[noreturn]] void usageError(const std::string& problem) {
@@ -96,7 +110,10 @@ constexpr std::string_view kValueOptions[] = {"--front",
                                               "--poll-ms",
                                               "--latency-sample",
                                               "--warmup",
-                                              "--drain-timeout"};
+                                              "--drain-timeout",
+                                              "--instances",
+                                              "--store",
+                                              "--postgres-url"};
 
 Options parseOptions(int argc, char** argv) {
     Options options;
@@ -166,6 +183,13 @@ Options parseOptions(int argc, char** argv) {
                 options.warmup = std::stod(value);
             } else if (name == "--drain-timeout") {
                 options.drainTimeout = std::stod(value);
+            } else if (name == "--instances") {
+                options.instances = std::stoi(value);
+            } else if (name == "--store") {
+                options.store = value;
+            } else if (name == "--postgres-url") {
+                options.postgresUrl = value;
+                options.store = "postgresql";
             } else {
                 usageError("unknown option " + name);
             }
@@ -182,8 +206,14 @@ Options parseOptions(int argc, char** argv) {
     if (options.count > 0 && !durationGiven) {
         options.duration = 0;
     }
+    if (options.store != "sqlite" && options.store != "postgresql") {
+        usageError("--store is sqlite or postgresql");
+    }
+    if (options.instances < 1 || (options.instances > 1 && options.store != "postgresql")) {
+        usageError("--instances is 1, or more with --store postgresql (instances share the store)");
+    }
     if (options.clients == 0) {
-        options.clients = options.front == "api" ? kApiClients : kMhsClients;
+        options.clients = (options.front == "api" ? kApiClients : kMhsClients) * options.instances;
     }
     if (options.clients < 1 || options.rate <= 0 || (options.duration <= 0 && options.count == 0)) {
         usageError("needs --clients >= 1, --rate > 0 and a --duration or a --count");
@@ -223,9 +253,10 @@ struct Sample {
 };
 
 struct CpuSnapshot {
-    double agent = 0;
+    double agent = 0; // every instance's
     double mock = 0;
     double self = 0;
+    double postgres = 0; // the benchmark's own server and its backends; 0 without one
 };
 
 /// Rates between two samples.
@@ -283,16 +314,23 @@ public:
 
     int run() {
         startProcesses();
-        KeepAliveClient api(m_agent->apiPort(), m_token);
-        const auto stream = m_options.front == "api"
-                                ? localApiPrescriptions(m_agent->apiPort(), m_token)
-                                : mhsFrontPrescriptions(mhsPort());
+        // Counts and messages are read from the first instance: a shared store answers for all.
+        KeepAliveClient api(m_agents.front()->apiPort(), m_tokens.front());
+        std::vector<std::unique_ptr<RequestStream>> streams;
+        std::vector<LoadTarget> targets;
+        for (std::size_t i = 0; i < m_agents.size(); ++i) {
+            const int port =
+                m_options.front == "api" ? m_agents[i]->apiPort() : mhsPort(*m_agents[i]);
+            streams.push_back(m_options.front == "api" ? localApiPrescriptions(port, m_tokens[i])
+                                                       : mhsFrontPrescriptions(port));
+            targets.push_back({port, streams.back().get()});
+        }
         LoadPlan plan;
         plan.connections = m_options.clients;
         plan.ratePerSecond = m_options.openLoop ? m_options.rate : 0;
         plan.durationSeconds = m_options.duration;
         plan.maxRequests = m_options.count;
-        LoadGenerator generator(portFor(), *stream, plan);
+        LoadGenerator generator(targets, plan);
 
         std::vector<Sample> samples;
         const auto start = SteadyClock::now();
@@ -343,7 +381,10 @@ public:
         }
         const CpuSnapshot atDrained = cpuNow();
         const Sample finalCounts = samples.back();
-        const double agentRss = peakRssMegabytes(m_agent->pid());
+        double agentRss = 0; // the largest instance's
+        for (const auto& agent : m_agents) {
+            agentRss = std::max(agentRss, peakRssMegabytes(agent->pid()));
+        }
         const double mockRss = peakRssMegabytes(m_mock->pid());
 
         // Latency from the agent's own timestamps (milliseconds in its store), read for an even
@@ -388,6 +429,14 @@ public:
                     m_options.front == "api" ? "local API" : "MHS", modeText().c_str(),
                     m_options.clients, m_options.clients == 1 ? "" : "s", m_options.dispatchThreads,
                     m_options.tls ? "mutual TLS" : "plain HTTP");
+        std::printf("  store: %s", m_options.store.c_str());
+        if (m_options.store == "postgresql") {
+            std::printf(", %d instance%s sharing it, %s", m_options.instances,
+                        m_options.instances == 1 ? "" : "s",
+                        m_postgres ? "the benchmark's own server (fsync on)"
+                                   : "the server given by --postgres-url");
+        }
+        std::printf("\n");
         for (const auto& setting : m_options.settings) {
             std::printf("  setting: %s\n", setting.c_str());
         }
@@ -425,29 +474,40 @@ public:
                                        : "");
         const double acked = static_cast<double>(std::max(1L, finalCounts.acked));
         std::printf("  CPU ms per acked message (load + drain): gp-agent %.3f, spine-mock %.3f, "
-                    "load generator + polls %.3f\n",
+                    "load generator + polls %.3f",
                     (atDrained.agent - atStart.agent) / acked,
                     (atDrained.mock - atStart.mock) / acked,
                     (atDrained.self - atStart.self) / acked);
+        if (m_postgres) {
+            std::printf(", PostgreSQL %.3f", (atDrained.postgres - atStart.postgres) / acked);
+        }
+        std::printf("\n");
         const double loadMs = std::max(1.0, loadEndSeconds * 1000.0);
         std::printf("  CPU during the load, in cores: gp-agent %.2f, spine-mock %.2f, load "
-                    "generator + polls %.2f\n",
+                    "generator + polls %.2f",
                     (atLoadEnd.agent - atStart.agent) / loadMs,
                     (atLoadEnd.mock - atStart.mock) / loadMs,
                     (atLoadEnd.self - atStart.self) / loadMs);
-        std::printf("  peak RSS (VmHWM): gp-agent %.1f MB, spine-mock %.1f MB\n", agentRss,
-                    mockRss);
+        if (m_postgres) {
+            std::printf(", PostgreSQL %.2f", (atLoadEnd.postgres - atStart.postgres) / loadMs);
+        }
+        std::printf("\n  peak RSS (VmHWM): gp-agent %.1f MB%s, spine-mock %.1f MB\n", agentRss,
+                    m_agents.size() > 1 ? " (the largest instance)" : "", mockRss);
         std::printf(
             "RESULT front=%s mode=%s clients=%d dispatch_threads=%d accepted_per_s=%.0f "
             "acked_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f agent_cpu_ms_per_msg=%.3f "
-            "agent_rss_mb=%.1f mock_rss_mb=%.1f\n",
+            "agent_rss_mb=%.1f mock_rss_mb=%.1f store=%s instances=%d "
+            "postgres_cpu_ms_per_msg=%.3f\n",
             m_options.front.c_str(), m_options.openLoop ? "rate" : "max", m_options.clients,
             m_options.dispatchThreads, steady.accepted, steady.acked, percentile(latencies, 0.50),
             percentile(latencies, 0.99), percentile(latencies, 1.0),
-            (atDrained.agent - atStart.agent) / acked, agentRss, mockRss);
+            (atDrained.agent - atStart.agent) / acked, agentRss, mockRss, m_options.store.c_str(),
+            m_options.instances, (atDrained.postgres - atStart.postgres) / acked);
         std::fflush(stdout);
 
-        m_agent->stop();
+        for (const auto& agent : m_agents) {
+            agent->stop();
+        }
         m_mock->stop();
         if (load.accepted.empty() || !drained || finalCounts.acked == 0) {
             std::fprintf(
@@ -481,24 +541,57 @@ private:
                           ? setting + "\n"
                           : setting.substr(0, equals) + " = " + setting.substr(equals + 1) + "\n";
         }
-        m_agent = std::make_unique<Agent>(m_dir.path() / "agent", m_mock->baseUrl(), config);
-        m_agent->start();
-        m_token = readTrimmed(m_agent->stateDir() / "api-token");
+        if (m_options.store == "postgresql") {
+            startPostgres();
+            // One schema for the fleet, message bodies in one directory they all reach.
+            config += "store.engine = postgresql\nstore.url = " + m_schema->url() +
+                      "\nstore.filesDir = " + (m_dir.path() / "files").string() + "\n";
+        }
+        for (int i = 0; i < m_options.instances; ++i) {
+            const std::string instance = "agent-" + std::to_string(i + 1);
+            const std::string ownConfig =
+                config + (m_schema ? "store.instance = " + instance + "\n" : std::string());
+            m_agents.push_back(
+                std::make_unique<Agent>(m_dir.path() / instance, m_mock->baseUrl(), ownConfig));
+            m_agents.back()->start();
+            m_tokens.push_back(readTrimmed(m_agents.back()->stateDir() / "api-token"));
+        }
         // Printed first, so a profiler can attach while the load runs (docs/performance.md).
-        std::printf("processes: gp-agent pid %d, spine-mock pid %d\n", m_agent->pid(),
-                    m_mock->pid());
+        std::printf("processes: gp-agent pid");
+        for (const auto& agent : m_agents) {
+            std::printf(" %d", agent->pid());
+        }
+        std::printf(", spine-mock pid %d", m_mock->pid());
+        if (m_postgres) {
+            std::printf(", postgres pid %d", m_postgres->pid());
+        }
+        std::printf("\n");
         std::fflush(stdout);
     }
 
-    int mhsPort() const {
-        return parseJsonObject(gp::agent::readWholeFile(m_agent->stateDir() / "ports.json"))
+    void startPostgres() {
+        std::string serverUrl = m_options.postgresUrl;
+        if (serverUrl.empty()) {
+            m_postgres = std::make_unique<PostgresServer>(m_dir.path() / "postgres");
+            serverUrl = m_postgres->url();
+        }
+        m_schema = std::make_unique<PostgresTestDatabase>(serverUrl);
+    }
+
+    static int mhsPort(const Agent& agent) {
+        return parseJsonObject(gp::agent::readWholeFile(agent.stateDir() / "ports.json"))
             ->getValue<int>("mhs");
     }
 
-    int portFor() const { return m_options.front == "api" ? m_agent->apiPort() : mhsPort(); }
-
     CpuSnapshot cpuNow() const {
-        return {cpuMillis(m_agent->pid()), cpuMillis(m_mock->pid()), ownCpuMillis()};
+        CpuSnapshot snapshot{0, cpuMillis(m_mock->pid()), ownCpuMillis(), 0};
+        for (const auto& agent : m_agents) {
+            snapshot.agent += cpuMillis(agent->pid());
+        }
+        if (m_postgres) {
+            snapshot.postgres = processTreeCpuMillis(m_postgres->pid());
+        }
+        return snapshot;
     }
 
     std::string modeText() const {
@@ -538,15 +631,24 @@ private:
 
     Options m_options;
     TempDir m_dir{"gp-bench-eps"};
+    // Declared before the processes, so that they stop before the schema and the server go.
+    std::unique_ptr<PostgresServer> m_postgres; // null: SQLite, or a server given by URL
+    std::unique_ptr<PostgresTestDatabase> m_schema;
     std::unique_ptr<SpineMock> m_mock;
-    std::unique_ptr<Agent> m_agent;
-    std::string m_token;
+    std::vector<std::unique_ptr<Agent>> m_agents;
+    std::vector<std::string> m_tokens;
 };
 
 } // namespace
 
 int main(int argc, char** argv) {
     const Options options = parseOptions(argc, argv);
+    if (options.store == "postgresql" && options.postgresUrl.empty() &&
+        !PostgresServer::available()) {
+        std::printf("bench_eps_throughput: skipped, no PostgreSQL server binaries (Debian: "
+                    "apt-get install postgresql)\n");
+        return 77; // ctest's SKIP_RETURN_CODE for the smoke run
+    }
     try {
         return Bench(options).run();
     } catch (const std::exception& error) {

@@ -61,7 +61,8 @@ TEST_SUITE("integration") {
         CHECK(refused.output.find("patient.nhsNumber") != std::string::npos);
     }
 
-    TEST_CASE("audit verify passes on a real history and names the row someone altered") {
+    TEST_CASE("audit verify passes on a real history and names the row someone altered" *
+              doctest::test_suite("sqlite-only")) {
         TempDir dir("gp-audit");
         SpineMock mock(dir.path() / "mock");
         mock.start();
@@ -92,7 +93,8 @@ TEST_SUITE("integration") {
         CHECK_MESSAGE(broken.output.find("BROKEN at row 4") != std::string::npos, broken.output);
     }
 
-    TEST_CASE("gp-agentctl audit verify and export name the missing database and write nothing") {
+    TEST_CASE("gp-agentctl audit verify and export name the missing database and write nothing" *
+              doctest::test_suite("sqlite-only")) {
         TempDir dir("gp-no-db");
         const auto config = dir.path() / "agent.properties";
         std::ofstream(config) << "agent.stateDir = " << dir.path().string()

@@ -80,7 +80,8 @@ bool contains(const std::vector<std::string>& ids, const std::string& id) {
 TEST_SUITE("integration") {
 
     TEST_CASE("gp-agentctl backup copies the state of a busy agent, and an agent restored from it "
-              "carries on") {
+              "carries on" *
+              doctest::test_suite("sqlite-only")) {
         TempDir dir("gp-backup");
         SpineMock mock(dir.path() / "mock");
         mock.start();

@@ -280,7 +280,8 @@ TEST_SUITE("integration") {
     }
 
     TEST_CASE("fault matrix: disk full → new work refused with 507 naming the store, what was "
-              "accepted kept and delivered once when space returns") {
+              "accepted kept and delivered once when space returns" *
+              doctest::test_suite("sqlite-only")) {
         FaultMatrix m("http.timeout = PT5S\ndispatch.lease = PT6S\n", FaultMatrix::Disk::Faulty);
         m.mock.registerPractice("B86041", "B86041-9199122", "200000005678",
                                 "http://127.0.0.1:9/inbound");
@@ -355,7 +356,8 @@ TEST_SUITE("integration") {
     }
 
     TEST_CASE("fault matrix: disk I/O error → new work refused with 503 naming the store, "
-              "accepted again when the disk recovers") {
+              "accepted again when the disk recovers" *
+              doctest::test_suite("sqlite-only")) {
         FaultMatrix m("", FaultMatrix::Disk::Faulty);
         const auto delivered = m.accept();
         REQUIRE(m.agent->waitForState(delivered, "acked"));

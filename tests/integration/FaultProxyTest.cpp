@@ -107,4 +107,39 @@ TEST_SUITE("integration") {
         CHECK(trickled.body == direct.body);
     }
 
+    TEST_CASE(
+        "fault proxy: held replies leave the client waiting, the server having processed it") {
+        ProxyBench b;
+        b.proxy->holdReplies();
+        CHECK_THROWS(exchange(b.proxy->port(), "POST", "/_admin/faults", kRule, 300));
+        CHECK(b.ruleStored());
+        CHECK(b.proxy->repliesHeld() >= 1);
+        b.proxy->passThrough();
+        CHECK(exchange(b.proxy->port(), "GET", "/_admin/journal").status == 200);
+    }
+
+    TEST_CASE("fault proxy: in front of two backends it takes turns and skips one that is gone") {
+        TempDir dir{"gp-proxy-lb"};
+        SpineMock first{dir.path() / "first"};
+        SpineMock second{dir.path() / "second"};
+        first.start();
+        second.start();
+        first.injectFault(kRule); // tells the two apart: only the first has a rule
+        FaultProxy balancer("127.0.0.1", std::vector<int>{first.port(), second.port()});
+        const auto servedByFirst = [&] {
+            return exchange(balancer.port(), "GET", "/_admin/faults").body != "[]";
+        };
+        // Each exchange is a new connection, so consecutive ones reach different backends.
+        const bool a = servedByFirst();
+        const bool b = servedByFirst();
+        CHECK(a != b);
+        CHECK(balancer.backendsSkipped() == 0);
+
+        second.kill9();
+        for (int i = 0; i < 4; ++i) {
+            CHECK(servedByFirst());
+        }
+        CHECK(balancer.backendsSkipped() == 2); // every other turn was the second's
+    }
+
 } // TEST_SUITE

@@ -111,7 +111,13 @@ struct FaultProxy::Connection {
 };
 
 FaultProxy::FaultProxy(std::string upstreamHost, int upstreamPort)
-    : m_upstreamHost(std::move(upstreamHost)), m_upstreamPort(upstreamPort) {
+    : FaultProxy(std::move(upstreamHost), std::vector<int>{upstreamPort}) {}
+
+FaultProxy::FaultProxy(std::string upstreamHost, std::vector<int> upstreamPorts)
+    : m_upstreamHost(std::move(upstreamHost)), m_upstreamPorts(std::move(upstreamPorts)) {
+    if (m_upstreamPorts.empty()) {
+        throw std::invalid_argument("a proxy needs at least one upstream port");
+    }
     openListener();
     m_acceptThread = std::thread([this] { acceptLoop(); });
 }
@@ -236,6 +242,27 @@ void FaultProxy::trickle(Pacing pacing) {
     setMode(settings);
 }
 
+void FaultProxy::holdReplies() {
+    Settings settings;
+    settings.mode = Mode::Hold;
+    setMode(settings);
+}
+
+int FaultProxy::connectUpstream() {
+    const std::size_t count = m_upstreamPorts.size();
+    const std::size_t first = m_nextUpstream.fetch_add(1) % count;
+    for (std::size_t tried = 0; tried < count; ++tried) {
+        const int fd = connectTo(m_upstreamHost, m_upstreamPorts[(first + tried) % count]);
+        if (fd >= 0) {
+            return fd;
+        }
+        if (count > 1) {
+            ++m_skipped;
+        }
+    }
+    return -1;
+}
+
 bool FaultProxy::useOneShot(Mode expected) {
     std::lock_guard lock(m_mutex);
     if (m_settings.mode != expected || m_settings.timesLeft <= 0) {
@@ -305,7 +332,7 @@ void FaultProxy::relay(const std::shared_ptr<Connection>& connection) {
             continue;
         }
         if (!connection->upstream.open()) {
-            const int upstream = connectTo(m_upstreamHost, m_upstreamPort);
+            const int upstream = connectUpstream();
             if (upstream < 0) {
                 connection->client.reset();
                 return;
@@ -349,6 +376,10 @@ void FaultProxy::relay(const std::shared_ptr<Connection>& connection) {
                 receiveSome(connection->upstream.fd(), buffer.data(), buffer.size());
             if (got <= 0) {
                 return;
+            }
+            if (now.mode == Mode::Hold) {
+                ++m_held; // the upstream answered; the client never hears it
+                continue;
             }
             if (now.mode == Mode::Swallow && useOneShot(Mode::Swallow)) {
                 // The upstream has processed the request (it is answering): the reply is lost.

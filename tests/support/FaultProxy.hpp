@@ -2,8 +2,12 @@
 
 // A TCP proxy run inside the test process, between gp-agent and spine-mock, that fails the
 // connection in the ways a network does: refused, hung, reset mid-upload, reply lost, reply
-// trickled. The mode can be switched at any time; connections already open follow the new mode
-// from their next byte. The proxy listens on a loopback port chosen by the kernel.
+// trickled, or held back. The mode can be switched at any time; connections already open follow
+// the new mode from their next byte. The proxy listens on a loopback port chosen by the kernel.
+//
+// Given several upstream ports it is also the load balancer of a hosted deployment: each new
+// connection goes to the next backend in turn, and a backend that refuses the connection (its
+// process is gone) is skipped for the next one.
 
 #include <atomic>
 #include <chrono>
@@ -31,10 +35,15 @@ public:
         Reset,   // the request is forwarded up to a byte count, then both sides are reset
         Swallow, // the request is forwarded whole, the reply dropped and the client closed
         Trickle, // the reply is forwarded a few bytes at a time (see Pacing)
+        Hold,    // the request is forwarded whole, the reply read and never passed on; the client's
+                 // connection stays open, so the client waits for its own timeout
     };
 
     /// Starts listening at once, in pass-through mode, forwarding to upstreamHost:upstreamPort.
     FaultProxy(std::string upstreamHost, int upstreamPort);
+    /// The same in front of several backends, round-robin per connection, skipping one that
+    /// refuses; a connection no backend accepts is reset.
+    FaultProxy(std::string upstreamHost, std::vector<int> upstreamPorts);
     ~FaultProxy(); // stops accepting, closes every connection, joins every thread
     FaultProxy(const FaultProxy&) = delete;
     FaultProxy& operator=(const FaultProxy&) = delete;
@@ -54,6 +63,8 @@ public:
     /// closed; after that the proxy passes through again.
     void swallowReplies(int times = 1);
     void trickle(Pacing pacing);
+    /// Until another mode is set, requests reach the upstream and their replies are held back.
+    void holdReplies();
 
     Mode mode() const;
     /// What the proxy has done so far.
@@ -61,6 +72,10 @@ public:
     int resetsDone() const { return m_resets.load(); }
     int repliesSwallowed() const { return m_swallowed.load(); }
     std::size_t bytesUpstream() const { return m_bytesUpstream.load(); }
+    /// Replies (or parts of replies) read from upstream and held back.
+    int repliesHeld() const { return m_held.load(); }
+    /// Connections that went to a later backend because the one whose turn it was refused.
+    int backendsSkipped() const { return m_skipped.load(); }
 
 private:
     struct Connection;
@@ -80,9 +95,12 @@ private:
     /// Uses one of a one-shot mode's times; the proxy passes through when none are left.
     bool useOneShot(Mode expected);
     void closeAllConnections();
+    /// A connection to the next backend that accepts one, or -1 when none does.
+    int connectUpstream();
 
     const std::string m_upstreamHost;
-    const int m_upstreamPort;
+    const std::vector<int> m_upstreamPorts;
+    std::atomic<std::size_t> m_nextUpstream{0};
     int m_port = 0;
 
     mutable std::mutex m_mutex; // guards everything below that is not atomic
@@ -96,6 +114,8 @@ private:
     std::atomic<int> m_resets{0};
     std::atomic<int> m_swallowed{0};
     std::atomic<std::size_t> m_bytesUpstream{0};
+    std::atomic<int> m_held{0};
+    std::atomic<int> m_skipped{0};
     std::thread m_acceptThread;
 };
 

@@ -287,7 +287,11 @@ Agent::Agent(std::filesystem::path stateDir, std::string spineUrl, std::string e
              TestPractice practice)
     : m_stateDir(std::move(stateDir)), m_configFile(m_stateDir / "agent.properties"),
       m_spineUrl(std::move(spineUrl)), m_extraConfig(std::move(extraConfig)),
-      m_practice(std::move(practice)) {}
+      m_practice(std::move(practice)) {
+    if (storeTestsUsePostgres() && m_extraConfig.find("store.") == std::string::npos) {
+        m_postgres = std::make_unique<PostgresTestDatabase>();
+    }
+}
 
 std::string Agent::inboundUrl() const {
     if (m_extraConfig.find("inbound.certFile") != std::string::npos) {
@@ -318,6 +322,12 @@ void Agent::start() {
     // Short backoff so retries happen within a test; everything else is the shipped default.
     config += "retry.baseDelay = PT0.05S\n";
     config += "retry.maxDelay = PT0.2S\n";
+    if (m_postgres) {
+        // The schema's name is unique in the run, so it serves as the instance's name too.
+        config += "store.engine = postgresql\n";
+        config += "store.url = " + m_postgres->url() + "\n";
+        config += "store.instance = " + m_postgres->schema() + "\n";
+    }
     config += m_extraConfig;
     agent::writeFileAtomically(m_configFile, config);
     m_process = std::make_unique<ChildProcess>(

@@ -4,6 +4,8 @@
 // (port 0, read back from ports.json) in a fresh temporary directory, and talks to them over
 // real HTTP. Used by the integration tests and the benchmark.
 
+#include "PostgresTestDatabase.hpp"
+
 #include <gp/agent/ctl/ApiClient.hpp>
 
 #include <Poco/JSON/Object.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,7 +110,10 @@ struct TestPractice {
     std::string asid = "200000001234";
 };
 
-/// One gp-agent process with its own state directory and configuration file.
+/// One gp-agent process with its own state directory and configuration file. When the run sets
+/// GP_TEST_STORE_ENGINE=postgresql (ctest -L integration-pg) its store is PostgreSQL instead of
+/// SQLite: a fresh schema of the test server, kept across restarts and dropped with the object,
+/// and an instance name of its own (unless the extra configuration sets store.* itself).
 class Agent {
 public:
     Agent(std::filesystem::path stateDir, std::string spineUrl, std::string extraConfig = "",
@@ -126,6 +132,8 @@ public:
     const std::filesystem::path& stateDir() const { return m_stateDir; }
     const std::filesystem::path& configFile() const { return m_configFile; }
     std::filesystem::path logFile() const { return m_stateDir / "agent.log"; }
+    /// The agent's PostgreSQL schema in the integration-pg run; null when its store is SQLite.
+    PostgresTestDatabase* postgres() { return m_postgres.get(); }
     agent::ApiClient api() const;
 
     /// Submits a prescription; returns the reply.
@@ -143,6 +151,9 @@ private:
     std::string m_spineUrl;
     std::string m_extraConfig;
     TestPractice m_practice;
+    // Before the process, so that the process is gone before its schema is dropped. A pointer,
+    // so that an Agent stays movable.
+    std::unique_ptr<PostgresTestDatabase> m_postgres;
     std::unique_ptr<ChildProcess> m_process;
     int m_apiPort = 0;
     int m_inboundPort = 0;

@@ -1,6 +1,7 @@
 #include "Commands.hpp"
 
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Settings.hpp>
 #include <gp/agent/store/AuditExport.hpp>
 #include <gp/agent/store/Store.hpp>
 
@@ -14,8 +15,20 @@ namespace gp::agent::ctl {
 namespace {
 
 /// The agent's database, read-only, for the commands that need no running agent; nothing, after
-/// saying where it was looked for, when there is none.
+/// saying where it was looked for, when there is none. A PostgreSQL store is opened as instance
+/// "<store.instance>-ctl": the running agent holds its own name.
 std::unique_ptr<Store> openDatabaseReadOnly(const Context& ctx, const Clock& clock) {
+    if (ctx.settings.store.engine == "postgresql") {
+        StoreLocation location = storeLocationOf(ctx.settings);
+        location.instance += "-ctl";
+        try {
+            return openStore(location, clock);
+        } catch (const std::exception& e) {
+            std::cerr << "cannot open the PostgreSQL store " << maskStoreUrl(ctx.settings.store.url)
+                      << ": " << e.what() << "\n";
+            return nullptr;
+        }
+    }
     const auto file = ctx.settings.stateDir / "gp-agent.db";
     if (!std::filesystem::exists(file)) {
         std::cerr << "no database at " << file.string() << "\n";

@@ -1,5 +1,6 @@
 #include "Commands.hpp"
 
+#include <gp/agent/config/Settings.hpp>
 #include <gp/agent/store/StateBackup.hpp>
 
 #include <iostream>
@@ -11,6 +12,16 @@ namespace gp::agent::ctl {
 std::optional<int> backup(const Context& ctx, const Args& args) {
     if (args.size() != 1) {
         return std::nullopt;
+    }
+    if (ctx.settings.store.engine == "postgresql") {
+        // The messages, inbox, transfers and audit are in the database, which only PostgreSQL's
+        // own tools copy consistently; the files are the shared store.filesDir's.
+        std::cerr << "store.engine is postgresql: gp-agentctl backup copies a SQLite store only.\n"
+                     "Back up the database with pg_dump (or base backups with WAL archiving; "
+                     "docs/operations.md, \"Hosted deployment\"), and store.filesDir ("
+                  << filesDirOf(ctx.settings).string()
+                  << ") with your file backups, at the same time.\n";
+        return kUsage;
     }
     const auto report = backupStateDirectory(ctx.settings.stateDir, args[0]);
     std::cout << "backed up " << ctx.settings.stateDir.string() << " to " << args[0]

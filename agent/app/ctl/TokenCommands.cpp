@@ -43,13 +43,14 @@ void writeTokens(const std::filesystem::path& file, const std::vector<api::Token
 
 } // namespace
 
-// token add NAME [--scope read|operate|full]
+// token add NAME [--scope read|operate|full] [--practices all|ODS,ODS...]
 std::optional<int> tokenAdd(const Context& ctx, const Args& args) {
     if (args.empty()) {
         return std::nullopt;
     }
     const std::string& name = args[0];
     api::Scope scope = api::Scope::Read; // what a tray on a staff workstation needs
+    std::vector<std::string> practices;  // every practice of the agent
     for (std::size_t i = 1; i < args.size(); ++i) {
         if (args[i] == "--scope" && i + 1 < args.size()) {
             const auto parsed = api::parseScope(args[++i]);
@@ -58,6 +59,13 @@ std::optional<int> tokenAdd(const Context& ctx, const Args& args) {
                 return kUsage;
             }
             scope = *parsed;
+        } else if (args[i] == "--practices" && i + 1 < args.size()) {
+            auto parsed = api::parseTokenPractices(args[++i]);
+            if (!parsed) {
+                std::cerr << "--practices: " << parsed.error().message << "\n";
+                return kUsage;
+            }
+            practices = std::move(parsed).value();
         } else {
             return std::nullopt;
         }
@@ -80,18 +88,20 @@ std::optional<int> tokenAdd(const Context& ctx, const Args& args) {
     }
     const std::string token = api::newSecretToken();
     SystemClock clock;
-    entries->push_back({name, scope, formatIsoTime(clock.now()), api::tokenHash(token)});
+    entries->push_back({name, scope, formatIsoTime(clock.now()), api::tokenHash(token), practices});
     writeTokens(file, *entries);
     if (ctx.json) {
         Object out;
         out.set("name", name);
         out.set("scope", std::string(api::toString(scope)));
+        out.set("practices", api::formatTokenPractices(practices));
         out.set("token", token);
         std::cout << stringify(out) << "\n";
         return kOk;
     }
     std::cout << token << "\n";
-    std::cerr << "token " << name << " (scope " << api::toString(scope)
+    std::cerr << "token " << name << " (scope " << api::toString(scope) << ", practices "
+              << api::formatTokenPractices(practices)
               << ") added; it is shown only now: put it in the workstation's configuration.\n";
     return kOk;
 }
@@ -112,6 +122,7 @@ std::optional<int> tokenList(const Context& ctx, const Args& args) {
             item->set("name", entry.name);
             item->set("scope", std::string(api::toString(entry.scope)));
             item->set("created", entry.created);
+            item->set("practices", api::formatTokenPractices(entry.practices));
             list->add(item);
         }
         Object out;
@@ -119,11 +130,11 @@ std::optional<int> tokenList(const Context& ctx, const Args& args) {
         std::cout << stringify(out) << "\n";
         return kOk;
     }
-    std::cout << api::kAdminTokenName << "  full  (api.tokenFile "
+    std::cout << api::kAdminTokenName << "  full  all  (api.tokenFile "
               << ctx.settings.apiTokenFile.string() << ")\n";
     for (const auto& entry : *entries) {
-        std::cout << entry.name << "  " << api::toString(entry.scope) << "  " << entry.created
-                  << "\n";
+        std::cout << entry.name << "  " << api::toString(entry.scope) << "  "
+                  << api::formatTokenPractices(entry.practices) << "  " << entry.created << "\n";
     }
     return kOk;
 }

@@ -1,6 +1,7 @@
 #include <gp/agent/FilePermissions.hpp>
 #include <gp/agent/Files.hpp>
 #include <gp/agent/api/ApiTokens.hpp>
+#include <gp/messaging/ids/Identifiers.hpp>
 
 #include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -93,6 +95,42 @@ std::string newSecretToken() {
     return token;
 }
 
+Result<std::vector<std::string>> parseTokenPractices(std::string_view text) {
+    std::vector<std::string> codes;
+    if (text == "all") {
+        return codes;
+    }
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        std::string code(text.substr(start, comma - start));
+        start = comma + 1;
+        std::transform(code.begin(), code.end(), code.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        if (auto checked = messaging::ids::checkOdsCode(code); !checked) {
+            return Error{"practices", "'" + code + "' is not an ODS code (" +
+                                          checked.error().message +
+                                          "); write all or codes "
+                                          "separated by commas, such as A83008,B81001"};
+        }
+        if (std::find(codes.begin(), codes.end(), code) == codes.end()) {
+            codes.push_back(std::move(code));
+        }
+    }
+    return codes;
+}
+
+std::string formatTokenPractices(const std::vector<std::string>& practices) {
+    if (practices.empty()) {
+        return "all";
+    }
+    std::string out;
+    for (const std::string& code : practices) {
+        out += (out.empty() ? "" : ",") + code;
+    }
+    return out;
+}
+
 Result<std::vector<TokenEntry>> parseTokenFile(std::string_view text) {
     std::vector<TokenEntry> entries;
     std::size_t lineNumber = 0;
@@ -107,8 +145,8 @@ Result<std::vector<TokenEntry>> parseTokenFile(std::string_view text) {
             continue;
         }
         const std::string where = "line " + std::to_string(lineNumber);
-        if (fields.size() != 4) {
-            return Error{where, "must be NAME SCOPE CREATED SHA256 (found " +
+        if (fields.size() != 4 && fields.size() != 5) {
+            return Error{where, "must be NAME SCOPE CREATED SHA256 [PRACTICES] (found " +
                                     std::to_string(fields.size()) + " field(s))"};
         }
         TokenEntry entry;
@@ -130,6 +168,13 @@ Result<std::vector<TokenEntry>> parseTokenFile(std::string_view text) {
         if (!isHexDigest(entry.hash)) {
             return Error{where, "the hash must be 64 lower-case hex digits (a SHA-256)"};
         }
+        if (fields.size() == 5) {
+            auto practices = parseTokenPractices(fields[4]);
+            if (!practices) {
+                return Error{where, practices.error().describe()};
+            }
+            entry.practices = std::move(practices).value();
+        }
         for (const TokenEntry& earlier : entries) {
             if (earlier.name == entry.name) {
                 return Error{where, "the name " + entry.name + " is used twice"};
@@ -142,12 +187,18 @@ Result<std::vector<TokenEntry>> parseTokenFile(std::string_view text) {
 
 std::string formatTokenFile(const std::vector<TokenEntry>& entries) {
     std::string out =
-        "# gp-agent local API tokens: NAME SCOPE CREATED SHA256-OF-TOKEN, one a line.\n"
+        "# gp-agent local API tokens: NAME SCOPE CREATED SHA256-OF-TOKEN [PRACTICES], one a\n"
+        "# line (PRACTICES: ODS codes separated by commas; absent: all practices).\n"
         "# Managed with gp-agentctl token add/list/revoke; the tokens themselves are\n"
         "# not kept here. Keep this file mode 0600.\n";
     for (const TokenEntry& entry : entries) {
         out += entry.name + " " + std::string(toString(entry.scope)) + " " + entry.created + " " +
-               entry.hash + "\n";
+               entry.hash;
+        // A token for every practice keeps the four-field line older agents read.
+        if (!entry.practices.empty()) {
+            out += " " + formatTokenPractices(entry.practices);
+        }
+        out += "\n";
     }
     return out;
 }
@@ -178,7 +229,10 @@ void TokenRegistry::report(const std::vector<TokenEntry>& before, bool firstRead
         return;
     }
     const auto described = [](const TokenEntry& entry) {
-        return entry.name + " (" + std::string(toString(entry.scope)) + ")";
+        return entry.name + " (" + std::string(toString(entry.scope)) +
+               (entry.practices.empty() ? ""
+                                        : ", practices " + formatTokenPractices(entry.practices)) +
+               ")";
     };
     std::string detail;
     const auto add = [&](const std::string& part) {
@@ -204,7 +258,7 @@ void TokenRegistry::report(const std::vector<TokenEntry>& before, bool firstRead
             add("added " + described(entry));
         } else if (old->hash != entry.hash) {
             add("replaced " + described(entry));
-        } else if (old->scope != entry.scope) {
+        } else if (old->scope != entry.scope || old->practices != entry.practices) {
             add("rescoped " + described(entry));
         }
     }
@@ -271,7 +325,7 @@ std::optional<Caller> TokenRegistry::resolve(std::string_view presented) {
     }
     for (const TokenEntry& entry : m_entries) {
         if (constantTimeEquals(hash, entry.hash) && !found) {
-            found = Caller{entry.name, entry.scope};
+            found = Caller{entry.name, entry.scope, "", entry.practices};
         }
     }
     return found;

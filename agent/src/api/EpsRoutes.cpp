@@ -59,7 +59,10 @@ void EpsRoutes::cancel(Poco::Net::HTTPServerRequest& request,
     if (!body) {
         return;
     }
-    const CancellationResult result = m_cancellations->cancel(*body, m_caller.actor());
+    const CancellationResult result =
+        m_practice.practice == nullptr
+            ? m_cancellations->cancel(*body, m_caller.actor())
+            : m_cancellations->cancel(*body, m_caller.actor(), *m_practice.practice);
     switch (result.kind) {
     case CancellationResult::Kind::Invalid:
         apiLogger().information("EPS cancellation refused: %z field error(s)",
@@ -97,6 +100,11 @@ void EpsRoutes::showPrescription(const std::string& prescriptionId,
         sendError(response, HTTPResponse::HTTP_NOT_FOUND,
                   "no prescription " + prescriptionId + " sent or cancelled from this agent");
         return;
+    }
+    for (const MessageRecord& message : messages) {
+        if (!m_practice.shows(message.practice)) {
+            return refusePractice(response, m_caller, m_practice.odsCodeOf(message.practice));
+        }
     }
     Poco::JSON::Array::Ptr itemList = new Poco::JSON::Array;
     for (const EpsItem& item : items) {

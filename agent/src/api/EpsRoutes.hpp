@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Caller.hpp"
+#include "PracticeSelection.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -25,9 +26,10 @@ namespace api {
 class EpsRoutes {
 public:
     EpsRoutes(EpsCancellations* cancellations, Store& store, std::size_t maxBodyBytes,
-              std::function<void()> workArrived, Caller caller)
+              std::function<void()> workArrived, Caller caller, RequestPractice practice = {})
         : m_cancellations(cancellations), m_store(store), m_maxBodyBytes(maxBodyBytes),
-          m_workArrived(std::move(workArrived)), m_caller(std::move(caller)) {}
+          m_workArrived(std::move(workArrived)), m_caller(std::move(caller)),
+          m_practice(std::move(practice)) {}
 
     /// True when the path is one of these routes (and the request was answered).
     bool handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -41,7 +43,8 @@ private:
     Store& m_store;
     std::size_t m_maxBodyBytes;
     std::function<void()> m_workArrived;
-    Caller m_caller; // named in the audit rows of what it asks for
+    Caller m_caller;            // named in the audit rows of what it asks for
+    RequestPractice m_practice; // cancellations go out for it; reads show only what it may see
 };
 
 } // namespace api

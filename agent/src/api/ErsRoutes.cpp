@@ -181,6 +181,7 @@ void ErsRoutes::refer(HTTPServerRequest& request, HTTPServerResponse& response) 
         return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                           {failure("ers", "e-RS is not running in this agent")});
     }
+    input.practice = m_practice.odsCode();
     auto accepted = m_service->refer(input, m_caller.actor());
     if (!accepted) {
         apiLogger().information("e-RS request refused: %s", accepted.error().where);
@@ -198,6 +199,9 @@ void ErsRoutes::show(const std::string& requestId, HTTPServerResponse& response)
     if (!found) {
         return sendErrors(response, HTTPResponse::HTTP_NOT_FOUND,
                           {failure("requestId", "no e-RS request " + requestId)});
+    }
+    if (!m_practice.shows(found->practice)) {
+        return refusePractice(response, m_caller, m_practice.odsCodeOf(found->practice));
     }
     sendJson(response, HTTPResponse::HTTP_OK, requestView(*found, m_store.ersStepsOf(requestId)));
 }
@@ -227,6 +231,7 @@ void ErsRoutes::search(HTTPServerRequest& request, HTTPServerResponse& response)
         return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                           {failure("ers", "e-RS is not running in this agent")});
     }
+    query.practice = m_practice.odsCode();
     auto found = m_service->searchServices(query);
     if (!found) {
         return sendErrors(response, statusFor(found.error()), {found.error()});
@@ -260,6 +265,10 @@ void ErsRoutes::cancel(const std::string& requestId, HTTPServerRequest& request,
     if (m_service == nullptr) {
         return sendErrors(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                           {failure("ers", "e-RS is not running in this agent")});
+    }
+    if (const auto existing = m_store.findErsRequest(requestId);
+        existing && !m_practice.shows(existing->practice)) {
+        return refusePractice(response, m_caller, m_practice.odsCodeOf(existing->practice));
     }
     auto accepted = m_service->cancel(requestId, reason, m_caller.actor());
     if (!accepted) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Caller.hpp"
+#include "PracticeSelection.hpp"
 
 #include <cstddef>
 #include <string>
@@ -22,9 +23,10 @@ namespace api {
 /// store, POST says 503.
 class ErsRoutes {
 public:
-    ErsRoutes(ErsService* service, Store& store, std::size_t maxBodyBytes, Caller caller)
+    ErsRoutes(ErsService* service, Store& store, std::size_t maxBodyBytes, Caller caller,
+              RequestPractice practice = {})
         : m_service(service), m_store(store), m_maxBodyBytes(maxBodyBytes),
-          m_caller(std::move(caller)) {}
+          m_caller(std::move(caller)), m_practice(std::move(practice)) {}
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
@@ -38,7 +40,8 @@ private:
     ErsService* m_service;
     Store& m_store;
     std::size_t m_maxBodyBytes;
-    Caller m_caller; // named in the audit rows of what it asks for
+    Caller m_caller;            // named in the audit rows of what it asks for
+    RequestPractice m_practice; // referrals are made for it; reads show only what it may see
 };
 
 } // namespace api

@@ -42,6 +42,7 @@ Object::Ptr summaryView(const Conversation& conversation) {
     out->set("conversationId", conversation.conversationId);
     out->set("role", conversation.role);
     out->set("state", conversation.state);
+    out->set("localOds", conversation.localOds); // which of the agent's practices it is for
     out->set("remoteOds", conversation.remoteOds);
     out->set("partsExpected", conversation.partsExpected);
     out->set(conversation.role == "sender" ? "partsSent" : "partsReceived", conversation.partsDone);
@@ -169,7 +170,11 @@ void Gp2gpRoutes::requestRecord(HTTPServerRequest& request, HTTPServerResponse& 
     if (!errors.empty()) {
         return sendErrors(response, HTTPResponse::HTTP_BAD_REQUEST, errors);
     }
-    auto requested = m_service->requestRecord(*nhsNumber, *fromOds, m_caller.actor());
+    // The practice asking: the one the request names, else the default (docs/multi-practice.md).
+    const std::string requester = m_practice.practice != nullptr
+                                      ? m_practice.practice->odsCode
+                                      : m_service->practices().defaultPractice().odsCode;
+    auto requested = m_service->requestRecord(requester, *nhsNumber, *fromOds, m_caller.actor());
     if (!requested) {
         const Error& error = requested.error();
         apiLogger().information("GP2GP request refused: " + error.where);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Caller.hpp"
+#include "PracticeSelection.hpp"
 
 #include <cstddef>
 #include <string>
@@ -22,9 +23,10 @@ namespace api {
 /// read-only routes still answer from the store, the others say 503.
 class Gp2gpRoutes {
 public:
-    Gp2gpRoutes(Gp2gpService* service, Store& store, std::size_t maxBodyBytes, Caller caller)
+    Gp2gpRoutes(Gp2gpService* service, Store& store, std::size_t maxBodyBytes, Caller caller,
+                RequestPractice practice = {})
         : m_service(service), m_store(store), m_maxBodyBytes(maxBodyBytes),
-          m_caller(std::move(caller)) {}
+          m_caller(std::move(caller)), m_practice(std::move(practice)) {}
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
@@ -40,7 +42,8 @@ private:
     Gp2gpService* m_service;
     Store& m_store;
     std::size_t m_maxBodyBytes;
-    Caller m_caller; // named in the audit rows of what it asks for
+    Caller m_caller;            // named in the audit rows of what it asks for
+    RequestPractice m_practice; // the practice that requests a record
 };
 
 } // namespace api

@@ -58,6 +58,7 @@ Object::Ptr messageSummaryView(const MessageRecord& message) {
     out->set("lastError", errorView(message.lastError));
     out->set("reason", plainReason(message));
     out->set("acknowledged", message.acknowledgedAt.has_value());
+    out->set("practice", optionalText(message.practice)); // null: the default practice
     return out;
 }
 
@@ -96,6 +97,7 @@ Object::Ptr messageView(const MessageRecord& message, const std::vector<AuditRow
     out->set("history", transitions);
     out->set("reason", plainReason(message));
     out->set("acknowledged", message.acknowledgedAt.has_value());
+    out->set("practice", optionalText(message.practice)); // null: the default practice
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include "HttpReplies.hpp"
 #include "JsonViews.hpp"
 #include "OperationsRoutes.hpp"
+#include "PracticeSelection.hpp"
 #include "RequestGate.hpp"
 #include "StatusPage.hpp"
 
@@ -67,6 +68,8 @@ public:
 private:
     // The one place requests are dispatched: every route of the local API is listed here.
     void route(HTTPServerRequest& request, HTTPServerResponse& response) {
+        // /practices/{ods}/v1/... is routed as /v1/... for that practice (selectPractice below).
+        const std::optional<std::string> practiceInPath = api::takePracticePrefix(request);
         const Poco::URI uri(request.getURI());
         const std::string path = uri.getPath();
         const std::string& method = request.getMethod();
@@ -94,24 +97,33 @@ private:
             return;
         }
         const api::Caller& caller = *admitted;
+        // Every route below acts for this practice and shows only what the caller may see.
+        const auto selected =
+            api::selectPractice(request, response, m_deps.practices, practiceInPath, caller);
+        if (!selected) {
+            return;
+        }
+        const api::RequestPractice& practice = *selected;
         if (path == "/v1/eps/prescriptions") {
             if (method != "POST") {
                 return methodNotAllowed(response, "POST");
             }
-            return submitPrescription(request, response, caller);
+            return submitPrescription(request, response, caller, practice);
         }
         if (path.rfind("/v1/eps/", 0) == 0 &&
             api::EpsRoutes(m_deps.epsCancellations, m_deps.store, m_settings.maxBodyBytes,
-                           m_deps.workArrived, caller)
+                           m_deps.workArrived, caller, practice)
                 .handle(request, response)) {
             return;
         }
         if (path.rfind("/v1/ers/", 0) == 0) {
-            return api::ErsRoutes(m_deps.ers, m_deps.store, m_settings.maxBodyBytes, caller)
+            return api::ErsRoutes(m_deps.ers, m_deps.store, m_settings.maxBodyBytes, caller,
+                                  practice)
                 .handle(request, response);
         }
         if (api::OperationsRoutes::handles(path)) {
-            return api::OperationsRoutes(m_deps.store, m_settings.maxBodyBytes, m_deps.workArrived)
+            return api::OperationsRoutes(m_deps.store, m_settings.maxBodyBytes, m_deps.workArrived,
+                                         practice)
                 .handle(request, response, caller);
         }
         const std::string messagesPrefix = "/v1/messages/";
@@ -119,17 +131,18 @@ private:
             if (method != "GET") {
                 return methodNotAllowed(response, "GET");
             }
-            return showMessage(path.substr(messagesPrefix.size()), response);
+            return showMessage(path.substr(messagesPrefix.size()), response, caller, practice);
         }
         if (path.rfind("/v1/gp2gp/", 0) == 0) {
-            return api::Gp2gpRoutes(m_deps.gp2gp, m_deps.store, m_settings.maxBodyBytes, caller)
+            return api::Gp2gpRoutes(m_deps.gp2gp, m_deps.store, m_settings.maxBodyBytes, caller,
+                                    practice)
                 .handle(request, response);
         }
         if (path == "/v1/status") {
             if (method != "GET") {
                 return methodNotAllowed(response, "GET");
             }
-            return showStatus(response, caller);
+            return showStatus(response, caller, practice);
         }
         if (path == "/v1/audit") {
             if (method != "GET") {
@@ -141,12 +154,14 @@ private:
     }
 
     void submitPrescription(HTTPServerRequest& request, HTTPServerResponse& response,
-                            const api::Caller& caller) {
+                            const api::Caller& caller, const api::RequestPractice& practice) {
         auto body = api::readBody(request, response, m_settings.maxBodyBytes);
         if (!body) {
             return;
         }
-        auto result = m_deps.eps.submit(*body, caller.actor());
+        auto result = practice.practice == nullptr
+                          ? m_deps.eps.submit(*body, caller.actor())
+                          : m_deps.eps.submit(*body, caller.actor(), *practice.practice);
         switch (result.kind) {
         case SubmissionResult::Kind::Invalid:
             apiLogger().information("EPS submission refused: %z field error(s)",
@@ -183,24 +198,59 @@ private:
         sendJson(response, HTTPResponse::HTTP_ACCEPTED, api::toJson(out));
     }
 
-    void showMessage(const std::string& messageId, HTTPServerResponse& response) {
+    void showMessage(const std::string& messageId, HTTPServerResponse& response,
+                     const api::Caller& caller, const api::RequestPractice& practice) {
         auto message = m_deps.store.findMessage(messageId);
         if (!message) {
             sendError(response, HTTPResponse::HTTP_NOT_FOUND, "no message with id " + messageId);
             return;
         }
+        if (!practice.shows(message->practice)) {
+            return api::refusePractice(response, caller, practice.odsCodeOf(message->practice));
+        }
         sendJson(response, HTTPResponse::HTTP_OK,
                  api::toJson(api::messageView(*message, m_deps.store.auditForMessage(messageId))));
     }
 
-    void showStatus(HTTPServerResponse& response, const api::Caller& caller) {
-        auto status = api::statusView(m_deps.store.status(), m_deps.clock.now());
+    void showStatus(HTTPServerResponse& response, const api::Caller& caller,
+                    const api::RequestPractice& practice) {
+        StatusSummary summary = m_deps.store.status();
+        if (!practice.shown.empty()) {
+            // A token for some practices, or a request naming one, counts only their messages;
+            // the rest of the summary (sending, storage, transfers) is the agent's.
+            for (auto& [state, count] : summary.counts) {
+                count = 0;
+                for (const auto& [stored, counts] : summary.countsByPractice) {
+                    if (const auto found = counts.find(state);
+                        found != counts.end() && practice.shows(stored)) {
+                        count += found->second;
+                    }
+                }
+            }
+        }
+        auto status = api::statusView(summary, m_deps.clock.now());
         // Who is asking and what their token allows, so the tray and the status page can offer
         // only the actions that will be accepted.
         Poco::JSON::Object::Ptr who = new Poco::JSON::Object;
         who->set("name", caller.name);
         who->set("scope", std::string(api::toString(caller.scope)));
+        Poco::JSON::Array::Ptr scoped = new Poco::JSON::Array;
+        for (const std::string& code : caller.practices) {
+            scoped->add(code);
+        }
+        who->set("practices",
+                 caller.practices.empty() ? Poco::Dynamic::Var("all") : Poco::Dynamic::Var(scoped));
         status->set("caller", who);
+        status->set("practice", practice.odsCode());
+        // Which engine keeps the state and, in a fleet sharing PostgreSQL, which instance this
+        // is and whether it runs the workflows just now.
+        Poco::JSON::Object::Ptr store = new Poco::JSON::Object;
+        store->set("engine", m_settings.storeEngine);
+        store->set("instance", m_settings.storeInstance.empty()
+                                   ? Poco::Dynamic::Var()
+                                   : Poco::Dynamic::Var(m_settings.storeInstance));
+        store->set("leadsWorkflows", m_deps.store.leadsWorkflows());
+        status->set("store", store);
         sendJson(response, HTTPResponse::HTTP_OK, api::toJson(status));
     }
 

@@ -156,7 +156,7 @@ void OperationsRoutes::listMessages(HTTPServerRequest& request, HTTPServerRespon
         }
     }
     Array::Ptr list = new Array;
-    for (const MessageRecord& message : m_store.listMessages(states, limit)) {
+    for (const MessageRecord& message : m_store.listMessages(states, limit, m_practice.shown)) {
         list->add(messageSummaryView(message));
     }
     Object::Ptr out = new Object;
@@ -170,6 +170,9 @@ void OperationsRoutes::retry(const std::string& messageId, HTTPServerResponse& r
     if (!message) {
         return sendErrors(response, HTTPResponse::HTTP_NOT_FOUND,
                           {failure("messageId", "no message " + messageId)});
+    }
+    if (!m_practice.shows(message->practice)) {
+        return refusePractice(response, caller, m_practice.odsCodeOf(message->practice));
     }
     if (const auto why = ownedByWorkflow(m_store, *message)) {
         return sendErrors(response, HTTPResponse::HTTP_CONFLICT, {failure("messageId", *why)});
@@ -190,8 +193,8 @@ void OperationsRoutes::retry(const std::string& messageId, HTTPServerResponse& r
 void OperationsRoutes::retryAllFailed(HTTPServerResponse& response, const Caller& caller) {
     int retried = 0;
     Array::Ptr skipped = new Array;
-    for (const MessageRecord& message :
-         m_store.listMessages({MessageState::Failed, MessageState::Expired}, kRetryAllLimit)) {
+    for (const MessageRecord& message : m_store.listMessages(
+             {MessageState::Failed, MessageState::Expired}, kRetryAllLimit, m_practice.shown)) {
         std::optional<std::string> why = ownedByWorkflow(m_store, message);
         if (!why) {
             const Status requeued = m_store.requeueMessage(
@@ -220,6 +223,10 @@ void OperationsRoutes::retryAllFailed(HTTPServerResponse& response, const Caller
 
 void OperationsRoutes::acknowledge(const std::string& messageId, HTTPServerResponse& response,
                                    const Caller& caller) {
+    if (const auto message = m_store.findMessage(messageId);
+        message && !m_practice.shows(message->practice)) {
+        return refusePractice(response, caller, m_practice.odsCodeOf(message->practice));
+    }
     const Status done = m_store.acknowledgeMessage(messageId, {caller.actor(), "", messageId, ""});
     if (!done) {
         return sendErrors(response, statusFor(done.error()), {done.error()});

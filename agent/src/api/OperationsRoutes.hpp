@@ -1,5 +1,7 @@
 #pragma once
 
+#include "PracticeSelection.hpp"
+
 #include <gp/agent/api/Caller.hpp>
 
 #include <cstddef>
@@ -23,8 +25,10 @@ namespace api {
 /// caller's name. LocalApi has checked the token before handing a request here.
 class OperationsRoutes {
 public:
-    OperationsRoutes(Store& store, std::size_t maxBodyBytes, std::function<void()> workArrived)
-        : m_store(store), m_maxBodyBytes(maxBodyBytes), m_workArrived(std::move(workArrived)) {}
+    OperationsRoutes(Store& store, std::size_t maxBodyBytes, std::function<void()> workArrived,
+                     RequestPractice practice = {})
+        : m_store(store), m_maxBodyBytes(maxBodyBytes), m_workArrived(std::move(workArrived)),
+          m_practice(std::move(practice)) {}
 
     /// Whether `path` is one of these routes.
     static bool handles(const std::string& path);
@@ -46,6 +50,7 @@ private:
     Store& m_store;
     std::size_t m_maxBodyBytes;
     std::function<void()> m_workArrived;
+    RequestPractice m_practice; // lists and actions reach only the messages it shows
 };
 
 } // namespace api

@@ -1,5 +1,8 @@
+#include <gp/agent/Files.hpp>
+#include <gp/agent/config/Practices.hpp>
 #include <gp/agent/config/Settings.hpp>
 
+#include <Poco/Environment.h>
 #include <Poco/NumberParser.h>
 #include <Poco/URI.h>
 #include <Poco/Util/AbstractConfiguration.h>
@@ -20,10 +23,29 @@ using Type = KeyDeclaration::Type;
 const std::vector<KeyDeclaration> kKeys = {
     {"agent.stateDir", Type::Path, "/var/lib/gp-agent", false,
      "Directory for the database and payload files; created if missing."},
+    {"store.engine", Type::String, "sqlite", false,
+     "Where the state is kept: sqlite (a file in agent.stateDir, one agent) or postgresql (a "
+     "database shared by the instances of a hosted fleet; docs/operations.md, \"Hosted "
+     "deployment\")."},
+    {"store.url", Type::String, "", false,
+     "With store.engine=postgresql (required then): the database, as a libpq URI "
+     "(postgresql://user@host:5432/db?sslmode=verify-full) or key=value string. Put a password "
+     "in ~/.pgpass or PGPASSFILE rather than here; it is never logged."},
+    {"store.instance", Type::String, "", false,
+     "With store.engine=postgresql: this instance's name, unique in the fleet (its audit chain "
+     "and its lock in the database); default the host name. Letters, digits, '.', '_', '-'."},
+    {"store.filesDir", Type::Path, "", false,
+     "Directory for message bodies, received messages (inbox/), GP2GP (gp2gp/) and e-RS (ers/) "
+     "files; default agent.stateDir. In a fleet every instance must see the same directory at "
+     "the same path (a shared file system)."},
     {"agent.odsCode", Type::String, "", true, "The practice's ODS code, e.g. A83008."},
     {"agent.partyKey", Type::String, "", true,
      "The practice's MHS party key (From party of every message), e.g. A83008-9199121."},
     {"agent.asid", Type::String, "", true, "The practice system's ASID (12 digits)."},
+    {"agent.practicesFile", Type::Path, "", false,
+     "File listing further practices this agent acts for, one a line: ODS PARTYKEY ASID "
+     "[CERTFILE KEYFILE] (docs/multi-practice.md). agent.odsCode, agent.partyKey and agent.asid "
+     "stay the default practice; empty: that one practice only."},
     {"api.bind", Type::String, "127.0.0.1", false, "Address the local API listens on."},
     {"api.port", Type::Port, "7670", false, "Port of the local API; 0 picks a free port."},
     {"api.tokenFile", Type::Path, "", false,
@@ -287,7 +309,159 @@ std::vector<std::string> splitNames(const std::string& text) {
     return names;
 }
 
+bool isInstanceName(const std::string& name) {
+    return !name.empty() && name.size() <= 63 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
+/// store.engine, store.url and store.instance, checked together.
+Result<AgentSettings::StoreSettings> readStoreSettings(const Reader& reader,
+                                                       std::vector<std::string>& warnings) {
+    AgentSettings::StoreSettings store;
+    auto engine = reader.raw("store.engine");
+    if (!engine) {
+        return engine.error();
+    }
+    store.engine = *engine;
+    if (store.engine != "sqlite" && store.engine != "postgresql") {
+        return failure("store.engine", "must be sqlite or postgresql, not '" + store.engine + "'");
+    }
+    auto url = reader.raw("store.url");
+    if (!url) {
+        return url.error();
+    }
+    store.url = *url;
+    auto instance = reader.raw("store.instance");
+    if (!instance) {
+        return instance.error();
+    }
+    store.instance = *instance;
+    if (store.engine == "sqlite") {
+        if (!store.url.empty()) {
+            warnings.push_back("store.url is ignored: store.engine is sqlite");
+        }
+        return store;
+    }
+    if (store.url.empty()) {
+        return failure("store.url", "is required when store.engine is postgresql (a libpq URI "
+                                    "such as postgresql://gp-agent@db.example:5432/gpagent)");
+    }
+    const bool uri =
+        store.url.rfind("postgresql://", 0) == 0 || store.url.rfind("postgres://", 0) == 0;
+    if (!uri && store.url.find('=') == std::string::npos) {
+        return failure("store.url", "must be a postgresql:// URI or a libpq key=value string, "
+                                    "not '" +
+                                        maskStoreUrl(store.url) + "'");
+    }
+    if (store.instance.empty()) {
+        store.instance = Poco::Environment::nodeName();
+    }
+    if (!isInstanceName(store.instance)) {
+        return failure("store.instance", "must be 1 to 63 letters, digits, '.', '_' or '-', not '" +
+                                             store.instance + "'");
+    }
+    return store;
+}
+
+/// The default practice (agent.*, under tls.*'s certificate) and those of agent.practicesFile,
+/// checked as the PracticeDirectory will check them.
+Result<std::vector<Practice>> loadPractices(const AgentSettings& s, const std::string& file) {
+    std::vector<Practice> practices = practicesOf(s);
+    if (!file.empty()) {
+        std::string text;
+        try {
+            text = readWholeFile(file);
+        } catch (const std::exception& e) {
+            return failure("agent.practicesFile", "cannot read " + file + ": " + e.what());
+        }
+        auto listed = parsePracticesFile(text);
+        if (!listed) {
+            return failure("agent.practicesFile", file + " " + listed.error().describe());
+        }
+        for (Practice& practice : listed.value()) {
+            practices.push_back(std::move(practice));
+        }
+    }
+    try {
+        PracticeDirectory check(practices);
+    } catch (const std::invalid_argument& e) {
+        return failure(file.empty() ? "agent.odsCode" : "agent.practicesFile",
+                       file.empty() ? std::string(e.what()) : file + ": " + e.what());
+    }
+    return practices;
+}
+
 } // namespace
+
+std::string maskStoreUrl(std::string_view url) {
+    std::string masked(url);
+    // A URI's user:password@ ...
+    if (const auto scheme = masked.find("://"); scheme != std::string::npos) {
+        const auto authorityStart = scheme + 3;
+        const auto authorityEnd =
+            std::min(masked.find_first_of("/?", authorityStart), masked.size());
+        const auto at = masked.rfind('@', authorityEnd);
+        if (at != std::string::npos && at >= authorityStart) {
+            const auto colon = masked.find(':', authorityStart);
+            if (colon != std::string::npos && colon < at) {
+                masked.replace(colon + 1, at - colon - 1, "***");
+            }
+        }
+    }
+    // ... and password=... as a URI parameter or a key=value pair (quoted or not).
+    std::string lower = masked;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto found = lower.find("password"); found != std::string::npos;
+         found = lower.find("password", found + 1)) {
+        auto valueStart = found + 8;
+        while (valueStart < lower.size() && lower[valueStart] == ' ') {
+            ++valueStart;
+        }
+        if (valueStart >= lower.size() || lower[valueStart] != '=') {
+            continue;
+        }
+        ++valueStart;
+        while (valueStart < lower.size() && lower[valueStart] == ' ') {
+            ++valueStart;
+        }
+        std::size_t valueEnd = valueStart;
+        if (valueStart < lower.size() && lower[valueStart] == '\'') {
+            valueEnd = valueStart + 1;
+            while (valueEnd < lower.size() && lower[valueEnd] != '\'') {
+                valueEnd += lower[valueEnd] == '\\' ? 2 : 1;
+            }
+            valueEnd = std::min(valueEnd + 1, lower.size());
+        } else {
+            valueEnd = std::min(lower.find_first_of(" &", valueStart), lower.size());
+        }
+        masked.replace(valueStart, valueEnd - valueStart, "***");
+        lower.replace(valueStart, valueEnd - valueStart, "***");
+    }
+    return masked;
+}
+
+StoreLocation storeLocationOf(const AgentSettings& settings) {
+    StoreLocation location;
+    location.engine = settings.store.engine;
+    location.sqliteFile = settings.stateDir / "gp-agent.db";
+    location.postgresUrl = settings.store.url;
+    location.instance = settings.store.instance;
+    return location;
+}
+
+std::filesystem::path filesDirOf(const AgentSettings& settings) {
+    return settings.filesDir.empty() ? settings.stateDir : settings.filesDir;
+}
+
+std::vector<Practice> practicesOf(const AgentSettings& settings) {
+    if (!settings.practices.empty()) {
+        return settings.practices;
+    }
+    // Settings made by hand (tests, tools) name one practice through agent.* alone.
+    return {Practice{settings.odsCode, settings.partyKey, settings.asid, "", ""}};
+}
 
 const std::vector<KeyDeclaration>& declaredKeys() {
     return kKeys;
@@ -383,6 +557,9 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
         return failure("agent.stateDir", "must not be empty");
     }
     s.stateDir = text;
+    GP_TAKE(s.store, readStoreSettings(reader, loaded.warnings));
+    GP_TAKE(text, reader.raw("store.filesDir"));
+    s.filesDir = text.empty() ? s.stateDir : std::filesystem::path(text);
     GP_TAKE(s.odsCode, reader.raw("agent.odsCode"));
     GP_TAKE(s.partyKey, reader.raw("agent.partyKey"));
     GP_TAKE(s.asid, reader.raw("agent.asid"));
@@ -498,6 +675,8 @@ Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& con
                                         s.logLevel + "'");
     }
     GP_TAKE(s.allowPlainHttp, reader.boolean("test.allowPlainHttp"));
+    GP_TAKE(text, reader.raw("agent.practicesFile"));
+    GP_TAKE(s.practices, loadPractices(s, text));
 #undef GP_TAKE
     if (Status secure = checkTransportSecurity(s, loaded.warnings); !secure) {
         return secure.error();

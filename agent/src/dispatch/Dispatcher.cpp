@@ -7,6 +7,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -39,6 +40,12 @@ std::string describe(const ClaimedMessage& message) {
 }
 
 constexpr std::string_view kFhirKind = "fhir";
+
+std::string upperCased(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return text;
+}
 
 /// What the per-endpoint cap counts against: scheme, host and port, the part of the URL a
 /// connection is for. Plain string work, no URL parser, since it runs for every message.
@@ -153,6 +160,7 @@ void Dispatcher::stop() {
     std::lock_guard lock(m_mutex);
     m_senders = 0;
     m_idle.clear(); // closes the kept-alive connections
+    m_transportCount = 0;
 }
 
 void Dispatcher::setFinishedListener(FinishedListener listener) {
@@ -371,33 +379,80 @@ void Dispatcher::claim(std::unique_lock<std::mutex>& lock) {
     }
 }
 
-std::unique_ptr<HttpTransport> Dispatcher::borrowTransport(const std::string& endpoint) {
+void Dispatcher::setPracticeTransports(const std::vector<std::string>& odsCodes,
+                                       PracticeTransportFactory factory) {
+    std::lock_guard lock(m_mutex);
+    m_practicesWithOwnTransport.clear();
+    for (const auto& odsCode : odsCodes) {
+        m_practicesWithOwnTransport.insert(upperCased(odsCode));
+    }
+    m_practiceTransports = std::move(factory);
+}
+
+std::string Dispatcher::senderIdentityOf(const MessageRecord& record) const {
+    if (m_practicesWithOwnTransport.empty() || record.practice.empty()) {
+        return {}; // the common case costs no string work
+    }
+    std::string odsCode = upperCased(record.practice);
+    return m_practicesWithOwnTransport.count(odsCode) > 0 ? odsCode : std::string();
+}
+
+std::unique_ptr<HttpTransport> Dispatcher::borrowTransport(const std::string& identity,
+                                                           const std::string& endpoint) {
+    const auto holdsOne = [](const auto& entry) { return !entry.second.empty(); };
+    std::unique_ptr<HttpTransport> givingWay; // closed after the lock is released
     {
         std::lock_guard lock(m_mutex);
+        IdleByEndpoint& mine = m_idle[identity];
         // Best one that last talked to this endpoint: its connection is open and warm.
-        auto idle = m_idle.find(endpoint);
-        if (idle == m_idle.end() || idle->second.empty()) {
-            idle = std::find_if(m_idle.begin(), m_idle.end(),
-                                [](const auto& entry) { return !entry.second.empty(); });
+        auto idle = mine.find(endpoint);
+        if (idle == mine.end() || idle->second.empty()) {
+            idle = std::find_if(mine.begin(), mine.end(), holdsOne);
         }
-        if (idle != m_idle.end()) {
+        if (idle != mine.end()) {
             std::unique_ptr<HttpTransport> transport = std::move(idle->second.back());
             idle->second.pop_back();
             return transport;
         }
+        // None of this identity is idle. With as many transports as senders, some are idle
+        // under other identities: one of those closes, so that practices with certificates of
+        // their own do not multiply the connections held open.
+        if (m_transportCount >= std::max(m_senders, 1)) {
+            for (auto& [other, byEndpoint] : m_idle) {
+                auto spare = std::find_if(byEndpoint.begin(), byEndpoint.end(), holdsOne);
+                if (other != identity && spare != byEndpoint.end()) {
+                    givingWay = std::move(spare->second.back());
+                    spare->second.pop_back();
+                    --m_transportCount;
+                    break;
+                }
+            }
+        }
+        ++m_transportCount; // the one made below
     }
+    givingWay.reset();
     // Fewer transports than senders exist, and this one is needed: made once, then kept.
-    std::unique_ptr<HttpTransport> made = m_transports();
+    std::unique_ptr<HttpTransport> made;
+    try {
+        made = identity.empty() ? m_transports() : m_practiceTransports(identity);
+    } catch (...) {
+        std::lock_guard lock(m_mutex);
+        --m_transportCount;
+        throw;
+    }
     if (!made) {
-        throw std::runtime_error("the transport factory made no transport");
+        std::lock_guard lock(m_mutex);
+        --m_transportCount;
+        throw std::runtime_error("the transport factory made no transport" +
+                                 (identity.empty() ? std::string() : " for " + identity));
     }
     return made;
 }
 
-void Dispatcher::returnTransport(const std::string& endpoint,
+void Dispatcher::returnTransport(const std::string& identity, const std::string& endpoint,
                                  std::unique_ptr<HttpTransport> transport) {
     std::lock_guard lock(m_mutex);
-    m_idle[endpoint].push_back(std::move(transport));
+    m_idle[identity][endpoint].push_back(std::move(transport));
 }
 
 void Dispatcher::sendQueued(Queued queued) {
@@ -419,10 +474,11 @@ void Dispatcher::sendQueued(Queued queued) {
             m_wake.notify_one(); // a message waiting for this endpoint may go now
         }
     };
+    const std::string identity = senderIdentityOf(queued.message.record);
     const auto send = [&](const HttpRequest& request) {
-        std::unique_ptr<HttpTransport> transport = borrowTransport(queued.endpoint);
+        std::unique_ptr<HttpTransport> transport = borrowTransport(identity, queued.endpoint);
         TransportResult result = transport->send(request);
-        returnTransport(queued.endpoint, std::move(transport));
+        returnTransport(identity, queued.endpoint, std::move(transport));
         releaseSlot();
         return result;
     };

@@ -94,6 +94,16 @@ EpsCancellations::EpsCancellations(Store& store, const Clock& clock,
     : m_store(store), m_clock(clock), m_random(random), m_routing(std::move(routing)) {}
 
 CancellationResult EpsCancellations::cancel(std::string_view json, const std::string& actor) {
+    return cancelAs(json, actor, m_routing);
+}
+
+CancellationResult EpsCancellations::cancel(std::string_view json, const std::string& actor,
+                                            const Practice& practice) {
+    return cancelAs(json, actor, m_routing.forPractice(practice));
+}
+
+CancellationResult EpsCancellations::cancelAs(std::string_view json, const std::string& actor,
+                                              const EpsRouting& routing) {
     CancellationResult result;
     CancellationJson input = readJson(json);
     if (!input.errors.empty() && input.errors.front().where.empty()) {
@@ -132,13 +142,24 @@ CancellationResult EpsCancellations::cancel(std::string_view json, const std::st
                                input.errors);
     }
     if (request.organisation.odsCode.empty()) {
-        request.organisation.odsCode = m_routing.practiceOdsCode;
+        request.organisation.odsCode = routing.practiceOdsCode;
     }
     if (!input.nhsNumber.empty()) {
         request.nhsNumber = input.nhsNumber;
     } else if (request.nhsNumber.empty() && !sentFromHere) {
         input.errors.push_back(
             Error{"nhsNumber", "is required when the prescription was not sent from this agent"});
+    }
+    // A prescription is cancelled by the practice that sent it ("" is a row stored before
+    // practices existed: the default practice's).
+    if (sentFromHere) {
+        const auto sent = m_store.findMessage(known->messageId);
+        if (sent && !sent->practice.empty() &&
+            !sameOdsCode(sent->practice, routing.practiceOdsCode)) {
+            input.errors.push_back(Error{
+                "practice", "prescription " + request.prescriptionId + " was sent for practice " +
+                                sent->practice + ", not " + routing.practiceOdsCode});
+        }
     }
     if (sentFromHere && ids::isUpperCaseUuid(request.lineItemId)) {
         const auto items = m_store.itemsOf(request.prescriptionId);
@@ -162,12 +183,12 @@ CancellationResult EpsCancellations::cancel(std::string_view json, const std::st
 
     const std::string messageId = ids::newUuid(m_random);
     const std::string conversationId = ids::newUuid(m_random);
-    const OutboundMessage outbound = epsOutbound(
-        m_routing,
-        {eps::kCancellationRequestInteraction, messageId, conversationId, request.prescriptionId,
-         now},
-        eps::buildCancellationRequest(
-            request, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid}));
+    const OutboundMessage outbound =
+        epsOutbound(routing,
+                    {eps::kCancellationRequestInteraction, messageId, conversationId,
+                     request.prescriptionId, now},
+                    eps::buildCancellationRequest(
+                        request, {messageId, toSeconds(now), routing.fromAsid, routing.spineAsid}));
 
     EpsItem item;
     item.prescriptionId = request.prescriptionId;
@@ -177,7 +198,8 @@ CancellationResult EpsCancellations::cancel(std::string_view json, const std::st
     item.cancelReason = request.reasonCode;
     const AuditEvent event{actor, "accepted", messageId,
                            "EPS cancellation of prescription " + request.prescriptionId + " item " +
-                               request.lineItemId + ", reason " + request.reasonCode,
+                               request.lineItemId + ", reason " + request.reasonCode +
+                               ", practice " + routing.practiceOdsCode,
                            request.nhsNumber};
     if (auto stored = m_store.recordCancellation(item, request.nhsNumber, outbound, event);
         !stored) {

@@ -49,6 +49,7 @@ OutboundMessage epsOutbound(const EpsRouting& routing, const EpsInteraction& int
     outbound.createdAt = interaction.now;
     outbound.expiresAt = interaction.now + routing.persistDuration;
     outbound.maxAttempts = routing.maxAttempts;
+    outbound.practice = routing.practiceOdsCode;
     return outbound;
 }
 

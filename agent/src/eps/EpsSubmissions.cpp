@@ -15,6 +15,16 @@ EpsSubmissions::EpsSubmissions(Store& store, const Clock& clock,
     : m_store(store), m_clock(clock), m_random(random), m_routing(std::move(routing)) {}
 
 SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string& actor) {
+    return submitAs(json, actor, m_routing);
+}
+
+SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string& actor,
+                                        const Practice& practice) {
+    return submitAs(json, actor, m_routing.forPractice(practice));
+}
+
+SubmissionResult EpsSubmissions::submitAs(std::string_view json, const std::string& actor,
+                                          const EpsRouting& routing) {
     namespace ids = messaging::ids;
     namespace eps = messaging::eps;
 
@@ -23,7 +33,7 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
     auto& prescription = request.prescription;
 
     if (prescription.organisation.odsCode.empty()) {
-        prescription.organisation.odsCode = m_routing.practiceOdsCode;
+        prescription.organisation.odsCode = routing.practiceOdsCode;
     }
     // The prescriber's ODS code is part of the generated id; a code that cannot be is reported
     // by the validator below instead.
@@ -53,15 +63,16 @@ SubmissionResult EpsSubmissions::submit(std::string_view json, const std::string
     const std::string conversationId = ids::newUuid(m_random);
 
     const OutboundMessage outbound = epsOutbound(
-        m_routing,
+        routing,
         {eps::kParentPrescriptionInteraction, messageId, conversationId,
          prescription.prescriptionId, now},
         eps::buildParentPrescription(
-            prescription, {messageId, toSeconds(now), m_routing.fromAsid, m_routing.spineAsid}));
+            prescription, {messageId, toSeconds(now), routing.fromAsid, routing.spineAsid}));
 
     AuditEvent event{actor, "accepted", messageId,
                      "EPS prescription " + prescription.prescriptionId + ", " +
-                         std::to_string(prescription.items.size()) + " item(s)",
+                         std::to_string(prescription.items.size()) + " item(s), practice " +
+                         routing.practiceOdsCode,
                      prescription.patient.nhsNumber};
     EpsPrescription record;
     record.prescriptionId = prescription.prescriptionId;

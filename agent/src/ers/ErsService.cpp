@@ -136,7 +136,10 @@ void ErsService::Impl::workerMain() {
         int changes = 0;
         bool storeFailed = false;
         try {
-            changes = runOnce(storeFailed);
+            // Of instances sharing a store one leads the workflows; the others sleep until woken.
+            if (deps.store.leadsWorkflows()) {
+                changes = runOnce(storeFailed);
+            }
         } catch (const std::exception& e) {
             logger().error(std::string("e-RS pass failed: ") + e.what());
             storeFailed = true;
@@ -195,6 +198,10 @@ void ErsService::outboundFinished(const MessageRecord& message) {
     }
 }
 
+void ErsService::storeChanged() {
+    m_impl->notify();
+}
+
 Result<std::string> ErsService::refer(const ErsReferralInput& input, const std::string& actor) {
     // Shape first (the same checks the create message's builder makes), then the letter, then
     // whether e-RS is configured at all.
@@ -216,6 +223,7 @@ Result<std::string> ErsService::refer(const ErsReferralInput& input, const std::
     request.requestId = messaging::ids::newUuid(m_impl->deps.random);
     request.nhsNumber = input.nhsNumber;
     request.serviceIds = input.serviceIds;
+    request.practice = input.practice;
     if (!input.letterFile.empty()) {
         // The agent keeps its own copy: the clinical system may tidy its file away before the
         // referral exists, and the upload may be retried long after.
@@ -269,7 +277,7 @@ Result<ErsSearchReply> ErsService::searchServices(const ErsServiceQuery& query) 
         return token.error();
     }
     const std::string correlation = messaging::ids::newUuid(m_impl->deps.random) + "-search";
-    auto sent = m_impl->reads.send(*call, correlation, *token);
+    auto sent = m_impl->reads.send(*call, correlation, *token, query.practice);
     ErsSearchReply reply;
     if (auto* failed = std::get_if<ErsCallFailure>(&sent)) {
         logger().warning("e-RS service search %s: %s", correlation, failed->code);
@@ -338,7 +346,7 @@ Result<ErsCancelReply> ErsService::cancel(const std::string& requestId, const st
         if (!call) {
             return call.error();
         }
-        auto sent = m_impl->reads.send(*call, requestId + "-version", *token);
+        auto sent = m_impl->reads.send(*call, requestId + "-version", *token, found->practice);
         if (auto* failed = std::get_if<ErsCallFailure>(&sent)) {
             return ErsCancelReply{found->state, std::move(*failed)};
         }

@@ -35,12 +35,14 @@ ErsSyncClient::ErsSyncClient(AgentSettings::Ers settings, std::string odsCode,
 
 std::variant<HttpResponse, ErsCallFailure> ErsSyncClient::send(const wire::FhirRequest& call,
                                                                const std::string& correlationId,
-                                                               const std::string& token) {
+                                                               const std::string& token,
+                                                               const std::string& practiceOdsCode) {
     HttpRequest request;
     request.url = m_settings.url + call.path;
     request.method = call.method;
     request.body = call.body;
-    request.headers = ersHeaders(m_settings, m_odsCode, correlationId, token);
+    request.headers = ersHeaders(m_settings, practiceOdsCode.empty() ? m_odsCode : practiceOdsCode,
+                                 correlationId, token);
     if (!call.contentType.empty()) {
         request.headers.emplace_back("Content-Type", call.contentType);
     }

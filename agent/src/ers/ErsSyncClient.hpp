@@ -22,10 +22,12 @@ public:
     ErsSyncClient(AgentSettings::Ers settings, std::string odsCode,
                   std::unique_ptr<HttpTransport> transport);
 
-    /// e-RS's 2xx reply, or why there was none. `token` and `correlationId` go in the headers.
+    /// e-RS's 2xx reply, or why there was none. `token`, `correlationId` and the practice's ODS
+    /// code (empty: the agent's default) go in the headers.
     std::variant<HttpResponse, ErsCallFailure> send(const messaging::ers::FhirRequest& call,
                                                     const std::string& correlationId,
-                                                    const std::string& token);
+                                                    const std::string& token,
+                                                    const std::string& practiceOdsCode = {});
 
 private:
     AgentSettings::Ers m_settings;

@@ -163,7 +163,10 @@ OutboundMessage ErsWorkflow::message(const ErsRequest& request, const std::strin
     out.retryInterval = Milliseconds(1000);
     out.kind = "fhir";
     out.method = call.method;
-    out.headers = ersHeaders(m_settings, m_odsCode, correlation, token);
+    // Every call of a request is made as the practice that made it.
+    const std::string& odsCode = request.practice.empty() ? m_odsCode : request.practice;
+    out.headers = ersHeaders(m_settings, odsCode, correlation, token);
+    out.practice = odsCode;
     for (auto& header : extraHeaders) {
         out.headers.push_back(std::move(header));
     }
@@ -200,7 +203,8 @@ Result<ErsWorkflowStep> ErsWorkflow::begin(ErsRequest request, const std::string
                               "e-RS request " + decision.request.requestId + ", " +
                                   std::to_string(decision.request.serviceIds.size()) +
                                   " service(s)" +
-                                  (decision.request.letterFile.empty() ? "" : ", with a letter")});
+                                  (decision.request.letterFile.empty() ? "" : ", with a letter") +
+                                  ", practice " + decision.outbound.back().practice});
     return decision;
 }
 

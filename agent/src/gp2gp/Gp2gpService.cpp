@@ -44,13 +44,14 @@ bool isExtractAction(const std::string& action) {
 } // namespace
 
 struct Gp2gpService::Impl {
-    Impl(Dependencies dependencies, PracticeIdentity practice, AgentSettings::Gp2gp settings,
-         std::filesystem::path outboxDir)
-        : deps(std::move(dependencies)),
-          context(deps, std::move(practice), std::move(settings), std::move(outboxDir)),
-          requester(context), sender(context) {}
+    Impl(Dependencies dependencies, PracticeDirectory practiceDirectory,
+         AgentSettings::Gp2gp settings, std::filesystem::path outboxDir)
+        : deps(std::move(dependencies)), practices(std::move(practiceDirectory)),
+          context(deps, practices, std::move(settings), std::move(outboxDir)), requester(context),
+          sender(context) {}
 
     Dependencies deps;
+    const PracticeDirectory practices;
     gp2gp::TransferContext context;
     gp2gp::RequesterWorkflow requester;
     gp2gp::SenderWorkflow sender;
@@ -63,8 +64,13 @@ struct Gp2gpService::Impl {
     bool stopping = false;
     std::thread worker;
 
+    std::set<std::string> unknownPractices; // local ODS codes already warned about
+
     int runOnce();
     Outcome processInbound(const InboundRecord& record);
+    /// Acts as the practice a stored transfer belongs to; false (logged once per ODS code) when
+    /// the agent no longer acts for it, and the transfer is left as it is.
+    bool actForTransfer(const Conversation& conversation);
     void workerMain();
     void notify() {
         {
@@ -102,6 +108,24 @@ Outcome Gp2gpService::Impl::processInbound(const InboundRecord& record) {
         header.conversationId.empty() ? inbound.conversationId : header.conversationId;
     const auto conversation = context.store().findConversation(conversationId);
 
+    // Whose message this is: a known transfer's own practice; otherwise the practice whose
+    // party key it is addressed to (the inbound endpoint admits no other).
+    const Practice* addressee = practices.byPartyKey(header.toPartyId);
+    if (conversation) {
+        const Practice* owner = practices.byOdsCode(conversation->localOds);
+        if (owner == nullptr) {
+            return context.giveUp(record, "transfer of practice " + conversation->localOds +
+                                              ", which this agent no longer acts for");
+        }
+        if (addressee != nullptr && addressee != owner) {
+            return context.giveUp(record, "addressed to practice " + addressee->odsCode +
+                                              " in a transfer of practice " + owner->odsCode);
+        }
+        context.actAs(*owner);
+    } else {
+        context.actAs(addressee != nullptr ? *addressee : practices.defaultPractice());
+    }
+
     auto message = wire::readGp2gpMessage(*parsed, context.settings().maxRecordBytes);
     if (!message) {
         if (isExtractAction(header.action)) {
@@ -113,6 +137,13 @@ Outcome Gp2gpService::Impl::processInbound(const InboundRecord& record) {
     }
     switch (message->kind) {
     case Kind::EhrRequest:
+        if (!conversation && addressee == nullptr && message->request) {
+            // No party key of ours on it: the practice it names as the record's holder, if ours
+            // (otherwise the default practice refuses it as addressed elsewhere).
+            if (const Practice* named = practices.byOdsCode(message->request->senderOds)) {
+                context.actAs(*named);
+            }
+        }
         return sender.onRequest(record, *message, conversation);
     case Kind::EhrExtract:
         return requester.onExtract(record, *message, conversation);
@@ -180,6 +211,9 @@ int Gp2gpService::Impl::runOnce() {
     // 2. Transfers whose outbound messages finished, or whose documents are all in.
     for (const char* state : kActiveStates) {
         for (const auto& conversation : context.store().listConversations(state, kListLimit)) {
+            if (!actForTransfer(conversation)) {
+                continue;
+            }
             count(conversation.role == gp2gp::kRoleSender ? sender.reconcile(conversation)
                                                           : requester.reconcile(conversation));
         }
@@ -188,13 +222,26 @@ int Gp2gpService::Impl::runOnce() {
     // 3. Timeouts. Reconciliation ran first, so a transfer that just completed is not failed.
     for (const auto& due : context.store().conversationsDue(context.now())) {
         const auto current = context.store().findConversation(due.conversationId);
-        if (!current || !current->deadline || *current->deadline > context.now()) {
+        if (!current || !current->deadline || *current->deadline > context.now() ||
+            !actForTransfer(*current)) {
             continue;
         }
         count(current->role == gp2gp::kRoleSender ? sender.onDeadline(*current)
                                                   : requester.onDeadline(*current));
     }
     return changes;
+}
+
+bool Gp2gpService::Impl::actForTransfer(const Conversation& conversation) {
+    if (context.actAs(conversation.localOds)) {
+        return true;
+    }
+    if (unknownPractices.insert(conversation.localOds).second) {
+        logger().warning("transfers of practice " + conversation.localOds +
+                         " are left alone: this agent no longer acts for it (first: " +
+                         conversation.conversationId + ")");
+    }
+    return false;
 }
 
 void Gp2gpService::Impl::workerMain() {
@@ -209,11 +256,14 @@ void Gp2gpService::Impl::workerMain() {
         }
         int changes = 0;
         std::optional<TimePoint> wakeAt;
+        // Of instances sharing a store one leads the workflows; the others sleep until woken
+        // (WorkflowLeadTaken), with no deadline of their own to keep.
+        const bool leads = deps.store.leadsWorkflows();
         try {
-            changes = runOnce();
+            changes = leads ? runOnce() : 0;
             std::lock_guard work(workMutex);
-            wakeAt = context.retryAt();
-            const auto next = context.store().nextConversationDeadline();
+            wakeAt = leads ? context.retryAt() : std::nullopt;
+            const auto next = leads ? context.store().nextConversationDeadline() : std::nullopt;
             const TimePoint now = context.now();
             if (next && *next > now && (!wakeAt || *next < *wakeAt)) {
                 wakeAt = next;
@@ -239,10 +289,20 @@ void Gp2gpService::Impl::workerMain() {
     }
 }
 
+Gp2gpService::Gp2gpService(Dependencies dependencies, PracticeDirectory practices,
+                           AgentSettings::Gp2gp settings, std::filesystem::path outboxDir)
+    : m_impl(std::make_unique<Impl>(std::move(dependencies), std::move(practices),
+                                    std::move(settings), std::move(outboxDir))) {}
+
 Gp2gpService::Gp2gpService(Dependencies dependencies, PracticeIdentity practice,
                            AgentSettings::Gp2gp settings, std::filesystem::path outboxDir)
-    : m_impl(std::make_unique<Impl>(std::move(dependencies), std::move(practice),
-                                    std::move(settings), std::move(outboxDir))) {}
+    : Gp2gpService(std::move(dependencies),
+                   PracticeDirectory({Practice{std::move(practice.odsCode),
+                                               std::move(practice.partyKey),
+                                               std::move(practice.asid),
+                                               {},
+                                               {}}}),
+                   std::move(settings), std::move(outboxDir)) {}
 
 Gp2gpService::~Gp2gpService() {
     stop();
@@ -270,6 +330,10 @@ void Gp2gpService::stop() {
     }
 }
 
+const PracticeDirectory& Gp2gpService::practices() const {
+    return m_impl->practices;
+}
+
 void Gp2gpService::inboundArrived() {
     m_impl->notify();
 }
@@ -280,12 +344,16 @@ void Gp2gpService::outboundFinished(const MessageRecord& message) {
     }
 }
 
-Result<std::string> Gp2gpService::requestRecord(const std::string& nhsNumber,
+Result<std::string> Gp2gpService::requestRecord(const std::string& requesterOdsCode,
+                                                const std::string& nhsNumber,
                                                 const std::string& fromOdsCode,
                                                 const std::string& actor) {
     Result<std::string> result = failure("", "");
     {
         std::lock_guard work(m_impl->workMutex);
+        if (!m_impl->context.actAs(requesterOdsCode)) {
+            return failure("practice", "this agent does not act for " + requesterOdsCode);
+        }
         result = m_impl->requester.request(nhsNumber, fromOdsCode, actor);
     }
     if (result) {
@@ -299,6 +367,11 @@ Status Gp2gpService::acknowledge(const std::string& conversationId, bool accepte
     Status result = success();
     {
         std::lock_guard work(m_impl->workMutex);
+        const auto transfer = m_impl->context.store().findConversation(conversationId);
+        if (transfer && !m_impl->actForTransfer(*transfer)) {
+            return failure("conversationId", "the transfer's practice " + transfer->localOds +
+                                                 " is not one this agent acts for");
+        }
         result = m_impl->requester.acknowledge(conversationId, accepted, reasonCode, actor);
     }
     if (result) {

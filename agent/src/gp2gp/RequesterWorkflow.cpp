@@ -97,8 +97,13 @@ Result<std::string> RequesterWorkflow::request(const std::string& nhsNumber,
     if (auto valid = messaging::ids::checkOdsCode(fromOdsCode); !valid) {
         return failure("fromOdsCode", valid.error().message);
     }
-    if (fromOdsCode == m_context.practice().odsCode) {
+    if (sameOdsCode(fromOdsCode, m_context.practice().odsCode)) {
         return failure("fromOdsCode", "is this practice's own ODS code");
+    }
+    if (m_context.practices().byOdsCode(fromOdsCode) != nullptr) {
+        // Both ends of the transfer would be one row: conversations are keyed by their id alone.
+        return failure("fromOdsCode", "is another practice of this agent; a transfer between "
+                                      "two practices of one agent is not supported");
     }
     auto route = m_context.route(fromOdsCode, wire::kEhrRequest);
     if (!route) {
@@ -756,9 +761,10 @@ Outcome RequesterWorkflow::import(Conversation transfer, std::vector<Conversatio
         imported.push_back(ImportedDocument{documents[i]->file, names[i], documents[i]->filename,
                                             documents[i]->contentType, documents[i]->partId});
     }
-    const auto target = settings.importDir / transfer.conversationId;
+    const auto importDir = m_context.importDir();
+    const auto target = importDir / transfer.conversationId;
     auto written = writeImportFolder(
-        settings.importDir, transfer.conversationId,
+        importDir, transfer.conversationId,
         m_context.receivedDir(transfer.conversationId) / kExtractFilename, imported);
     if (!written) {
         m_context.logger().error("cannot write the record of " + transfer.conversationId +

@@ -80,8 +80,7 @@ Outcome SenderWorkflow::onRequest(const InboundRecord& record, const wire::Inbou
                       "the request is addressed to " + request.senderOds + ", not this practice");
     }
     std::error_code error;
-    if (!std::filesystem::is_directory(m_context.settings().recordSource / request.nhsNumber,
-                                       error)) {
+    if (!std::filesystem::is_directory(m_context.recordSource() / request.nhsNumber, error)) {
         return refuse(record, transfer, NackReason::PatientNotAtSurgery,
                       "the patient is not in gp2gp.recordSource");
     }
@@ -119,8 +118,8 @@ Outcome SenderWorkflow::sendExtract(const InboundRecord& record, Conversation tr
     std::error_code ignored;
     std::filesystem::remove_all(m_context.conversationDir(conversationId), ignored);
 
-    auto patient = readPatientRecord(settings.recordSource / request.nhsNumber, request.nhsNumber,
-                                     m_context.random());
+    auto patient = readPatientRecord(m_context.recordSource() / request.nhsNumber,
+                                     request.nhsNumber, m_context.random());
     if (!patient) {
         // The error names a field of record.json, never its content.
         return refuse(record, transfer, NackReason::FailedToGenerateExtract,

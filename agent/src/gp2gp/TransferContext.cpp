@@ -10,6 +10,7 @@
 #include <Poco/Logger.h>
 
 #include <sstream>
+#include <stdexcept>
 
 namespace gp::agent::gp2gp {
 
@@ -85,10 +86,37 @@ std::string TransferData::json() const {
     return out.str();
 }
 
-TransferContext::TransferContext(Gp2gpService::Dependencies& deps, PracticeIdentity practice,
-                                 AgentSettings::Gp2gp settings, std::filesystem::path outboxDir)
-    : m_deps(deps), m_practice(std::move(practice)), m_settings(std::move(settings)),
+TransferContext::TransferContext(Gp2gpService::Dependencies& deps,
+                                 const PracticeDirectory& practices, AgentSettings::Gp2gp settings,
+                                 std::filesystem::path outboxDir)
+    : m_deps(deps), m_practices(practices), m_settings(std::move(settings)),
       m_outboxDir(std::move(outboxDir)) {}
+
+bool TransferContext::actAs(std::string_view odsCode) {
+    m_acting = m_practices.byOdsCode(odsCode);
+    return m_acting != nullptr;
+}
+
+const Practice& TransferContext::practice() const {
+    if (m_acting == nullptr) {
+        throw std::logic_error("GP2GP work done as no practice");
+    }
+    return *m_acting;
+}
+
+std::filesystem::path TransferContext::recordSource() const {
+    if (m_practices.all().size() == 1) {
+        return m_settings.recordSource;
+    }
+    return m_settings.recordSource / practice().odsCode;
+}
+
+std::filesystem::path TransferContext::importDir() const {
+    if (m_practices.all().size() == 1) {
+        return m_settings.importDir;
+    }
+    return m_settings.importDir / practice().odsCode;
+}
 
 std::string TransferContext::newId() {
     return messaging::ids::newUuid(m_deps.random);
@@ -107,12 +135,13 @@ Result<Route> TransferContext::route(const std::string& odsCode, std::string_vie
 messaging::gp2gp::Routing TransferContext::routing(const Route& route,
                                                    const std::string& remoteOds) const {
     messaging::gp2gp::Routing routing;
-    routing.fromPartyId = m_practice.partyKey;
+    const Practice& self = practice();
+    routing.fromPartyId = self.partyKey;
     routing.toPartyId = route.partyKey;
     routing.cpaId = route.cpaId;
-    routing.fromAsid = m_practice.asid;
+    routing.fromAsid = self.asid;
     routing.toAsid = route.asid;
-    routing.fromOds = m_practice.odsCode;
+    routing.fromOds = self.odsCode;
     routing.toOds = remoteOds;
     return routing;
 }
@@ -141,6 +170,7 @@ OutboundMessage TransferContext::outboundFor(const messaging::ebxml::MessageHead
     out.contentType = std::move(contentType);
     out.createdAt = now();
     out.expiresAt = out.createdAt + route.persistDuration;
+    out.practice = practice().odsCode; // sent under this practice's certificate, if it has one
     out.maxAttempts = route.retries + 1;
     out.retryInterval = route.retryInterval;
     return out;

@@ -2,6 +2,7 @@
 
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Practices.hpp>
 #include <gp/agent/config/Settings.hpp>
 #include <gp/agent/gp2gp/Gp2gpService.hpp>
 #include <gp/agent/routing/RouteLookup.hpp>
@@ -49,16 +50,33 @@ private:
 
 /// What both roles share: the store, routes, ids, time, files and the way outbound GP2GP
 /// messages are made ready for the outbox.
+///
+/// One context serves every practice of the agent. Each piece of work (an inbound message, a
+/// deadline, a request from the API) first says which practice it is done as (actAs); everything
+/// built until the next actAs carries that practice's ODS code, party key and ASID. Work runs
+/// one piece at a time under the service's lock, so the acting practice cannot change under it.
 class TransferContext {
 public:
-    TransferContext(Gp2gpService::Dependencies& deps, PracticeIdentity practice,
+    TransferContext(Gp2gpService::Dependencies& deps, const PracticeDirectory& practices,
                     AgentSettings::Gp2gp settings, std::filesystem::path outboxDir);
 
     Store& store() { return m_deps.store; }
     const Clock& clock() const { return m_deps.clock; }
     TimePoint now() const { return m_deps.clock.now(); }
-    const PracticeIdentity& practice() const { return m_practice; }
     const AgentSettings::Gp2gp& settings() const { return m_settings; }
+
+    const PracticeDirectory& practices() const { return m_practices; }
+    void actAs(const Practice& practice) { m_acting = &practice; }
+    /// False (and acting for nobody) when this agent does not act for `odsCode`.
+    bool actAs(std::string_view odsCode);
+    /// The practice the current work is done as. Throws std::logic_error when no actAs came
+    /// first: building a message under a guessed identity would be worse than not building it.
+    const Practice& practice() const;
+    /// Where the acting practice's records are read from and received records written to: the
+    /// gp2gp.* folders themselves for an agent of one practice, a sub-folder named by the ODS
+    /// code in each for an agent of several, so that no practice serves or sees another's.
+    std::filesystem::path recordSource() const;
+    std::filesystem::path importDir() const;
 
     std::string newId();
     messaging::ids::RandomSource& random() { return m_deps.random; }
@@ -117,7 +135,8 @@ private:
                                 std::string contentType, std::string soapAction) const;
 
     Gp2gpService::Dependencies& m_deps;
-    PracticeIdentity m_practice;
+    const PracticeDirectory& m_practices;
+    const Practice* m_acting = nullptr;
     AgentSettings::Gp2gp m_settings;
     std::filesystem::path m_outboxDir;
     std::optional<TimePoint> m_retryAt;

@@ -29,6 +29,7 @@
 #include <istream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,9 @@ struct InboundEndpoint::Context {
     messaging::ids::RandomSource& random;
     std::function<void()> onAdmitted;
     std::mutex randomMutex;
+    std::set<std::string, std::less<>> ourParties; // settings.localPartyKeys, to look up
+
+    bool isOurs(std::string_view partyKey) const { return ourParties.count(partyKey) > 0; }
 
     std::string newId() {
         std::lock_guard lock(randomMutex);
@@ -215,7 +219,7 @@ private:
                          "eb:MessageData/eb:MessageId: is not a UUID");
             return std::nullopt;
         }
-        if (header.toPartyId != m_context.settings.localPartyKey) {
+        if (!m_context.isOurs(header.toPartyId)) {
             logger().warning("refused message %s from %s: To party %s is not ours",
                              header.messageId, header.fromPartyId, header.toPartyId);
             messageError(response, header, "ValueNotRecognized", "Unknown To party");
@@ -242,9 +246,10 @@ private:
         message.keepUntil = now + inboundPersistDuration(header.action);
         message.ackStatus = HTTPResponse::HTTP_ACCEPTED;
         message.ackContentType = kXml;
+        // Acknowledged as the practice it was addressed to (readHeader checked it is ours).
         message.ackBody = ebxml::buildAcknowledgment(ebxml::AcknowledgmentSpec{
-            m_context.settings.localPartyKey, header.fromPartyId, header.cpaId,
-            header.conversationId, ackId, header.messageId, toSeconds(now)});
+            header.toPartyId, header.fromPartyId, header.cpaId, header.conversationId, ackId,
+            header.messageId, toSeconds(now)});
 
         const std::filesystem::path& dir = m_context.settings.inboxDir;
         if (const Status named = spool.publish(dir / (header.messageId + ".msg"),
@@ -291,7 +296,11 @@ private:
     void messageError(HTTPServerResponse& response, const ebxml::MessageHeader& about,
                       const std::string& code, const std::string& description) {
         ebxml::MessageErrorSpec spec;
-        spec.header = ebxml::AcknowledgmentSpec{m_context.settings.localPartyKey,
+        // From the party it was sent to when that is ours, else from our default practice.
+        const std::vector<std::string>& ours = m_context.settings.localPartyKeys;
+        const std::string& from =
+            m_context.isOurs(about.toPartyId) || ours.empty() ? about.toPartyId : ours.front();
+        spec.header = ebxml::AcknowledgmentSpec{from,
                                                 about.fromPartyId,
                                                 about.cpaId,
                                                 about.conversationId,
@@ -369,7 +378,10 @@ private:
 InboundEndpoint::InboundEndpoint(Settings settings, Store& store, const Clock& clock,
                                  messaging::ids::RandomSource& random,
                                  std::function<void()> onAdmitted)
-    : m_context(new Context{std::move(settings), store, clock, random, std::move(onAdmitted), {}}) {
+    : m_context(
+          new Context{std::move(settings), store, clock, random, std::move(onAdmitted), {}, {}}) {
+    m_context->ourParties.insert(m_context->settings.localPartyKeys.begin(),
+                                 m_context->settings.localPartyKeys.end());
 }
 
 InboundEndpoint::~InboundEndpoint() {

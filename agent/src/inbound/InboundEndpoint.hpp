@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gp::messaging::ids {
 class RandomSource;
@@ -30,7 +31,9 @@ public:
         int port = 7671; // 0: any free port (see port())
         std::size_t maxBodyBytes = 32 * 1024 * 1024;
         std::filesystem::path inboxDir; // <stateDir>/inbox; created if missing
-        std::string localPartyKey;      // our eb:PartyId: the To party of everything we accept
+        /// Our eb:PartyIds, one per practice the agent acts for, the default practice's first:
+        /// a message is accepted only when its To party is one of them, and answered as it.
+        std::vector<std::string> localPartyKeys;
         int maxThreads = 4;
         ServerTlsSettings tls; // no certificate: plain HTTP (test set-ups only)
     };

@@ -33,6 +33,9 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
+/// The sending practice's ODS code (the same header as the local API's).
+constexpr const char* kPracticeHeader = "X-Practice-ODS";
+
 Poco::Logger& logger() {
     // Looked up once: Poco::Logger::get takes a process-wide mutex.
     static Poco::Logger& mhsLogger = Poco::Logger::get("gp-agent.mhs");
@@ -115,10 +118,25 @@ private:
             answer(response, rejected->status, rejected->message);
             return;
         }
-        queue(std::get<MhsRequest>(std::move(read)), response);
+        EpsRouting routing = m_context.deps.routing;
+        if (const auto named = header(request, kPracticeHeader)) {
+            const PracticeDirectory* practices = m_context.deps.practices;
+            const Practice* practice =
+                practices == nullptr ? nullptr : practices->byOdsCode(*named);
+            if (practice == nullptr) {
+                answer(response, 400,
+                       "header " + std::string(kPracticeHeader) +
+                           ": gp-agent does not act for "
+                           "practice " +
+                           *named);
+                return;
+            }
+            routing = routing.forPractice(*practice);
+        }
+        queue(std::get<MhsRequest>(std::move(read)), routing, response);
     }
 
-    void queue(MhsRequest request, HTTPServerResponse& response) {
+    void queue(MhsRequest request, const EpsRouting& routing, HTTPServerResponse& response) {
         auto& deps = m_context.deps;
         // A Message-Id already in the outbox was accepted before: never a second copy.
         if (deps.store.findMessage(request.messageId)) {
@@ -128,14 +146,14 @@ private:
         }
         const TimePoint now = deps.clock.now();
         const OutboundMessage outbound =
-            epsOutbound(deps.routing,
+            epsOutbound(routing,
                         {request.interaction->interactionId, request.messageId,
                          request.correlationId, request.correlationId, now},
                         std::move(request.payload));
         const AuditEvent event{"mhs-front", "accepted", request.messageId,
                                std::string(request.interaction->description) +
                                    " through the MHS front, Correlation-Id " +
-                                   request.correlationId};
+                                   request.correlationId + ", practice " + routing.practiceOdsCode};
         if (auto stored = deps.store.enqueue(outbound, event); !stored) {
             // Two requests with one Message-Id at once: the store keeps the first.
             if (deps.store.findMessage(request.messageId)) {

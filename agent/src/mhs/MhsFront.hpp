@@ -18,6 +18,8 @@ namespace gp::agent::mhs {
 /// The MHS-adaptor-compatible front (docs/mhs-compat.md): `POST /` as the NHS MHS adaptor's
 /// outbound service takes it, for systems built against that adaptor. Loopback only (the
 /// settings refuse anything else): like the adaptor's, its callers are not authenticated.
+/// A request goes out for the practice its X-Practice-ODS header names, else the default: the
+/// adaptor's own ods-code header names the recipient, not the sender, so it cannot say.
 class MhsFront {
 public:
     struct Settings {
@@ -30,8 +32,11 @@ public:
         Store& store;
         const Clock& clock;
         messaging::ids::RandomSource& random;
-        EpsRouting routing;                // where the EPS interactions go
+        EpsRouting routing;                // where the EPS interactions go (the default practice)
         std::function<void()> workArrived; // wakes the dispatcher after a commit
+        /// The practices a request may name in X-Practice-ODS (docs/multi-practice.md); null:
+        /// `routing`'s practice alone, and a request naming one is refused.
+        const PracticeDirectory* practices = nullptr;
     };
 
     MhsFront(Dependencies dependencies, Settings settings);

@@ -21,6 +21,7 @@
 #include <Poco/Logger.h>
 
 #include <cstdio>
+#include <map>
 
 namespace gp::agent {
 
@@ -64,6 +65,9 @@ struct AgentRuntime::Parts {
     SystemRandom random;
     std::unique_ptr<FileLock> lock;
     std::unique_ptr<Store> store;
+    /// Every practice the agent acts for (docs/multi-practice.md), for the local API and the
+    /// MHS front; the default practice's routing is the EPS parts' own.
+    std::unique_ptr<PracticeDirectory> practices;
     std::unique_ptr<EpsSubmissions> eps;
     std::unique_ptr<EpsCancellations> epsCancellations;
     std::unique_ptr<EpsStatusTracker> epsTracker;
@@ -91,7 +95,19 @@ void AgentRuntime::start() {
     const std::string token = loadOrCreateApiToken(m_settings.apiTokenFile);
     createTokensFileIfMissing(m_settings.apiTokensFile);
 
-    p.store = openSqliteStore(m_settings.stateDir / "gp-agent.db", p.clock);
+    // Shared by every instance of a fleet: created private like the state directory.
+    const std::filesystem::path filesDir = filesDirOf(m_settings);
+    if (filesDir != m_settings.stateDir) {
+        requirePrivateDirectory(filesDir, "store.filesDir");
+    }
+    if (m_settings.store.engine == "postgresql") {
+        logger().notice("store: PostgreSQL %s as instance %s", maskStoreUrl(m_settings.store.url),
+                        m_settings.store.instance);
+    }
+    const StoreLocation storeLocation = storeLocationOf(m_settings);
+    p.store = openStore(storeLocation, p.clock);
+    // A shared store releases only this instance's own leases (the dispatcher's lease owner
+    // starts with the instance name): the other instances' are live.
     auto released = p.store->releaseAllLeases();
     if (!released) {
         throw std::runtime_error("cannot recover messages left in flight: " +
@@ -108,6 +124,7 @@ void AgentRuntime::start() {
                                 m_settings.spinePartyKey, m_settings.spineCpaId,
                                 m_settings.spineAsid,     m_settings.epsPersistDuration,
                                 m_settings.epsMaxAttempts};
+    p.practices = std::make_unique<PracticeDirectory>(practicesOf(m_settings));
     p.eps = std::make_unique<EpsSubmissions>(*p.store, p.clock, p.random, epsRouting);
     p.epsCancellations =
         std::make_unique<EpsCancellations>(*p.store, p.clock, p.random, epsRouting);
@@ -118,7 +135,10 @@ void AgentRuntime::start() {
     dispatch.threads = m_settings.dispatchThreads;
     dispatch.connectionsPerEndpoint = m_settings.dispatchConnectionsPerEndpoint;
     dispatch.lease = m_settings.dispatchLease;
-    dispatch.instanceId = messaging::ids::newUuid(p.random);
+    // The store's instance name first, so that after a crash this instance's next start
+    // recognises its own leases (releaseAllLeases); the UUID tells one run from the next.
+    dispatch.instanceId =
+        leaseOwnerPrefix(storeLocation.instance) + messaging::ids::newUuid(p.random);
     const TransportSettings transport = m_settings.transport;
     // Every transport resumes the TLS sessions the others negotiated (CurlShare).
     auto curlShare = std::make_shared<CurlShare>();
@@ -128,27 +148,66 @@ void AgentRuntime::start() {
         [transport, curlShare] { return std::make_unique<CurlTransport>(transport, curlShare); },
         dispatch);
     Dispatcher* dispatcher = p.dispatcher.get();
+    // A practice with a client certificate of its own sends under it (docs/multi-practice.md).
+    std::map<std::string, TlsSettings> ownCertificates;
+    for (const Practice& practice : p.practices->all()) {
+        if (!practice.certFile.empty()) {
+            TlsSettings tls = transport.tls; // the same CA and password; its own pair
+            tls.certFile = practice.certFile;
+            tls.keyFile = practice.keyFile;
+            ownCertificates.emplace(practice.odsCode, tls);
+        }
+    }
+    if (!ownCertificates.empty()) {
+        std::vector<std::string> odsCodes;
+        for (const auto& entry : ownCertificates) {
+            odsCodes.push_back(entry.first);
+        }
+        // The CurlShare stays shared: libcurl resumes a TLS session only under the client
+        // certificate it was made with.
+        p.dispatcher->setPracticeTransports(
+            odsCodes, [transport, curlShare, ownCertificates](const std::string& odsCode) {
+                TransportSettings settings = transport;
+                settings.tls = ownCertificates.at(odsCode);
+                return std::make_unique<CurlTransport>(settings, curlShare);
+            });
+    }
 
     p.routes = makeSdsRouteLookup(m_settings.sdsUrl, m_settings.sdsCacheTtl, p.clock,
                                   std::make_unique<CurlTransport>(transport, curlShare));
     p.gp2gp = std::make_unique<Gp2gpService>(
         Gp2gpService::Dependencies{*p.store, *p.routes, p.clock, p.random,
                                    [dispatcher] { dispatcher->notify(); }},
-        PracticeIdentity{m_settings.odsCode, m_settings.partyKey, m_settings.asid},
-        m_settings.gp2gp, m_settings.stateDir / "gp2gp");
+        *p.practices, m_settings.gp2gp, filesDir / "gp2gp");
     Gp2gpService* gp2gp = p.gp2gp.get();
     // A transfer moves on when one of its messages is acknowledged, fails or expires.
     EpsStatusTracker* epsTracker = p.epsTracker.get();
     p.ers = std::make_unique<ErsService>(
         ErsService::Dependencies{*p.store, p.clock, p.random,
                                  [dispatcher] { dispatcher->notify(); }},
-        m_settings.ers, m_settings.odsCode, m_settings.stateDir / "ers",
+        m_settings.ers, m_settings.odsCode, filesDir / "ers",
         std::make_unique<CurlTransport>(transport, curlShare)); // searches, while the caller waits
     ErsService* ers = p.ers.get();
     p.dispatcher->setFinishedListener([gp2gp, epsTracker, ers](const MessageRecord& record) {
         gp2gp->outboundFinished(record);
         epsTracker->messageFinished(record); // EPS items follow their messages' outcomes
         ers->outboundFinished(record);       // an e-RS request takes its next step
+    });
+    // What other instances sharing the store did (PostgreSQL; a SQLite store never calls): new
+    // work for the dispatcher, or something for the workflow leader to act on. A message this
+    // instance finished reaches the leader the same way when this instance does not lead.
+    p.store->setSignalListener([dispatcher, gp2gp, ers](StoreSignal signal) {
+        switch (signal) {
+        case StoreSignal::OutboxChanged:
+            dispatcher->notify();
+            break;
+        case StoreSignal::InboxChanged:
+        case StoreSignal::MessageFinished:
+        case StoreSignal::WorkflowLeadTaken:
+            gp2gp->inboundArrived();
+            ers->storeChanged();
+            break;
+        }
     });
     p.dispatcher->start();
     p.gp2gp->start();
@@ -159,18 +218,26 @@ void AgentRuntime::start() {
     apiDeps.gp2gp = gp2gp;
     apiDeps.epsCancellations = p.epsCancellations.get();
     apiDeps.ers = ers;
-    p.api = std::make_unique<LocalApi>(
-        std::move(apiDeps),
-        LocalApiSettings{m_settings.apiBind, m_settings.apiPort, token, m_settings.apiMaxBodyBytes,
-                         m_settings.apiConnections, m_settings.apiTls, m_settings.apiTokensFile});
+    apiDeps.practices = p.practices.get();
+    LocalApiSettings apiSettings{
+        m_settings.apiBind,         m_settings.apiPort,        token,
+        m_settings.apiMaxBodyBytes, m_settings.apiConnections, m_settings.apiTls,
+        m_settings.apiTokensFile};
+    apiSettings.storeEngine = m_settings.store.engine;
+    if (m_settings.store.engine == "postgresql") {
+        apiSettings.storeInstance = m_settings.store.instance;
+    }
+    p.api = std::make_unique<LocalApi>(std::move(apiDeps), std::move(apiSettings));
     p.api->start();
 
     InboundEndpoint::Settings inbound;
     inbound.bind = m_settings.inboundBind;
     inbound.port = m_settings.inboundPort;
     inbound.maxBodyBytes = m_settings.inboundMaxBodyBytes;
-    inbound.inboxDir = m_settings.stateDir / "inbox";
-    inbound.localPartyKey = m_settings.partyKey;
+    inbound.inboxDir = filesDir / "inbox";
+    for (const Practice& practice : p.practices->all()) {
+        inbound.localPartyKeys.push_back(practice.partyKey);
+    }
     inbound.tls = m_settings.inboundTls;
     p.inbound = std::make_unique<InboundEndpoint>(inbound, *p.store, p.clock, p.random,
                                                   [gp2gp] { gp2gp->inboundArrived(); });
@@ -180,7 +247,7 @@ void AgentRuntime::start() {
     if (m_settings.mhsEnabled) {
         p.mhsFront = std::make_unique<mhs::MhsFront>(
             mhs::MhsFront::Dependencies{*p.store, p.clock, p.random, epsRouting,
-                                        [dispatcher] { dispatcher->notify(); }},
+                                        [dispatcher] { dispatcher->notify(); }, p.practices.get()},
             mhs::MhsFront::Settings{m_settings.mhsBind, m_settings.mhsPort,
                                     mhs::MhsFront::Settings{}.maxBodyBytes,
                                     m_settings.mhsConnections});
@@ -201,6 +268,10 @@ void AgentRuntime::start() {
 
 void AgentRuntime::stop() {
     auto& p = *m_parts;
+    // No more signals into the parts about to go (waits for one being delivered).
+    if (p.store) {
+        p.store->setSignalListener({});
+    }
     // Stop taking work first, then let in-flight sends finish, then close the store.
     if (p.api) {
         p.api->stop();

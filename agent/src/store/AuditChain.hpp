@@ -3,6 +3,7 @@
 #include <gp/agent/store/Store.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,12 +43,42 @@ std::string auditHash(const AuditFields& fields);
 /// hash, hash matches the content. The one definition of an intact chain.
 class AuditChainWalker {
 public:
+    /// Consecutive: seq goes 1, 2, 3… (a SQLite store: one chain, so a missing number is a
+    /// deleted row). Gapped: seq only rises (a PostgreSQL store: seq is drawn from one sequence
+    /// for every instance's chain, so a chain's numbers skip the other chains' rows and any
+    /// rolled-back ones; a deleted row still shows, by the next row's prev_hash).
+    enum class Numbering { Consecutive, Gapped };
+    explicit AuditChainWalker(Numbering numbering = Numbering::Consecutive)
+        : m_numbering(numbering) {}
     /// Why `row` breaks the chain, or nothing when it continues it.
     std::optional<std::string> next(const AuditRow& row);
     std::int64_t lastSeq() const { return m_lastSeq; }
     const std::string& lastHash() const { return m_lastHash; }
 
 private:
+    Numbering m_numbering;
+    std::int64_t m_lastSeq = 0;
+    std::string m_lastHash;
+};
+
+/// Checks a trail of several chains (AuditRow::chain) read in seq order: each row continues the
+/// chain it names, and seq rises across all of them. Rows of chain "" (a SQLite store's only
+/// chain) are numbered consecutively, rows of a named chain (a PostgreSQL instance's) with
+/// gaps. A SQLite trail therefore checks exactly as with one AuditChainWalker.
+class AuditChains {
+public:
+    std::optional<std::string> next(const AuditRow& row);
+    /// The last row's, whichever chain it is in.
+    std::int64_t lastSeq() const { return m_lastSeq; }
+    const std::string& lastHash() const { return m_lastHash; }
+
+private:
+    struct Chain {
+        AuditChainWalker walker;
+        std::int64_t rowsSeenBefore = 0; // rows of every chain read up to its last row
+    };
+    std::map<std::string, Chain, std::less<>> m_chains;
+    std::int64_t m_rowsSeen = 0;
     std::int64_t m_lastSeq = 0;
     std::string m_lastHash;
 };

@@ -39,6 +39,11 @@ Object::Ptr rowObject(const AuditRow& row) {
              row.nhsNumber ? Poco::Dynamic::Var(*row.nhsNumber) : Poco::Dynamic::Var());
     out->set("prevHash", row.prevHash);
     out->set("hash", row.hash);
+    if (!row.chain.empty()) {
+        // A PostgreSQL store's rows name the instance chain they belong to; a SQLite store has
+        // one chain and its export stays as it always was.
+        out->set("chain", row.chain);
+    }
     return out;
 }
 
@@ -76,6 +81,9 @@ AuditRow rowFrom(const Object::Ptr& object) {
     }
     row.prevHash = text(object, "prevHash");
     row.hash = text(object, "hash");
+    if (object->has("chain")) {
+        row.chain = text(object, "chain");
+    }
     return row;
 }
 
@@ -122,7 +130,8 @@ AuditVerification verifyAuditExport(std::istream& in) {
         result.reason = std::move(reason);
         return result;
     };
-    sqlite::AuditChainWalker chain;
+    // Each row continues its own chain (one, "", for a SQLite store's export).
+    sqlite::AuditChains chain;
     std::string line;
     std::size_t lineNumber = 0;
     bool sawHeader = false;

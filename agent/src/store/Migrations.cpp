@@ -257,6 +257,14 @@ CREATE INDEX messages_acked_at ON messages (acked_at);
 CREATE INDEX messages_last_sent ON messages (last_sent_at);
 )sql";
 
+// Multi-practice (docs/multi-practice.md): the practice (ODS code) each outbound message and
+// e-RS request is for. '' is the agent's default practice, which every earlier row belongs to.
+constexpr std::string_view kMigration11 = R"sql(
+ALTER TABLE messages ADD COLUMN practice TEXT NOT NULL DEFAULT '';
+ALTER TABLE ers_requests ADD COLUMN practice TEXT NOT NULL DEFAULT '';
+CREATE INDEX messages_practice_created ON messages (practice, created_at);
+)sql";
+
 int currentVersion(Database& database) {
     Statement query(database, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
     query.step();
@@ -267,8 +275,9 @@ int currentVersion(Database& database) {
 
 const std::vector<Migration>& migrations() {
     static const std::vector<Migration> kMigrations = {
-        {1, kMigration1}, {2, kMigration2}, {3, kMigration3}, {4, kMigration4}, {5, kMigration5},
-        {6, kMigration6}, {7, kMigration7}, {8, kMigration8}, {9, kMigration9}, {10, kMigration10},
+        {1, kMigration1}, {2, kMigration2},   {3, kMigration3},   {4, kMigration4},
+        {5, kMigration5}, {6, kMigration6},   {7, kMigration7},   {8, kMigration8},
+        {9, kMigration9}, {10, kMigration10}, {11, kMigration11},
     };
     return kMigrations;
 }

@@ -238,11 +238,20 @@ Status SqliteStore::applyStep(const WorkflowStep& step) {
             }
         }
         for (const std::string& messageId : step.inboundProcessed) {
+            // Only a message still waiting is taken: a second step for the same message (a
+            // workflow that read it before the first step committed) would process it twice.
             Statement update(m_database, "UPDATE inbox SET state = 'processed', error = ''"
-                                         " WHERE message_id = ?1");
+                                         " WHERE message_id = ?1 AND state = 'received'");
             update.bind(1, messageId).run();
             if (m_database.changes() == 0) {
-                return failure("inboundProcessed", "no inbound message " + messageId);
+                Statement found(m_database, "SELECT state FROM inbox WHERE message_id = ?1");
+                found.bind(1, messageId);
+                if (!found.step()) {
+                    return failure("inboundProcessed", "no inbound message " + messageId);
+                }
+                return failure("inboundProcessed", "inbound message " + messageId + " is " +
+                                                       found.text(0) +
+                                                       " already: it was handled by another step");
             }
         }
         // Every row of a transfer's step names its patient, so the audit answers "whose record".

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kRequestColumns =
     "request_id, state, nhs_number, service_ids, letter_file, letter_title, letter_content_type,"
     " letter_bytes, ubrn, version, binary_url, error_code, error_text, create_attempts,"
-    " attach_attempts, created_at, updated_at";
+    " attach_attempts, created_at, updated_at, practice";
 
 constexpr std::string_view kStepColumns = "request_id, seq, step, message_id, correlation_id,"
                                           " state, code, text, created_at, updated_at";
@@ -58,6 +58,7 @@ ErsRequest readRequest(const Statement& row) {
     request.attachAttempts = static_cast<int>(row.integer(14));
     request.createdAt = fromEpochMillis(row.integer(15));
     request.updatedAt = fromEpochMillis(row.integer(16));
+    request.practice = row.text(17);
     return request;
 }
 
@@ -83,7 +84,7 @@ void SqliteStore::upsertErsRequest(const ErsRequest& request, TimePoint now) {
         m_database,
         sql({"INSERT INTO ers_requests (", kRequestColumns,
              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-             " ?17)"
+             " ?17, ?18)"
              " ON CONFLICT (request_id) DO UPDATE SET state = excluded.state,"
              " nhs_number = excluded.nhs_number, service_ids = excluded.service_ids,"
              " letter_file = excluded.letter_file, letter_title = excluded.letter_title,"
@@ -111,6 +112,7 @@ void SqliteStore::upsertErsRequest(const ErsRequest& request, TimePoint now) {
         .bind(15, std::int64_t{request.attachAttempts})
         .bind(16, toEpochMillis(createdAt))
         .bind(17, toEpochMillis(now))
+        .bind(18, request.practice)
         .run();
 }
 

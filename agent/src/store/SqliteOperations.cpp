@@ -90,20 +90,36 @@ void SqliteStore::addOperationsStatus(Database& database, StatusSummary& summary
 }
 
 std::vector<MessageRecord> SqliteStore::listMessages(const std::vector<MessageState>& states,
-                                                     int limit) {
+                                                     int limit,
+                                                     const std::vector<std::string>& practices) {
     return read<std::vector<MessageRecord>>("listMessages", {}, [&](Database& db) {
+        // Parameters: ?1 the limit, then the states, then the practices.
+        int next = 2;
+        const auto inList = [&next](const char* column, std::size_t count) {
+            std::string list;
+            for (std::size_t i = 0; i < count; ++i) {
+                list += (i == 0 ? std::string(column) + " IN (?" : std::string(", ?")) +
+                        std::to_string(next++);
+            }
+            return count == 0 ? list : list + ")";
+        };
+        const std::string byState = inList("state", states.size());
+        const std::string byPractice = inList("practice", practices.size());
         std::string filter;
-        for (std::size_t i = 0; i < states.size(); ++i) {
-            filter += (i == 0 ? " WHERE state IN (?" : ", ?") + std::to_string(i + 2);
-        }
-        if (!filter.empty()) {
-            filter += ")";
+        for (const std::string* condition : {&byState, &byPractice}) {
+            if (!condition->empty()) {
+                filter += (filter.empty() ? " WHERE " : " AND ") + *condition;
+            }
         }
         Statement query(db, sql({"SELECT ", kRecordColumns, " FROM messages", filter,
                                  " ORDER BY created_at DESC, rowid DESC LIMIT ?1"}));
         query.bind(1, std::int64_t{limit < 0 ? 0 : limit});
-        for (std::size_t i = 0; i < states.size(); ++i) {
-            query.bind(static_cast<int>(i) + 2, toString(states[i]));
+        int index = 2;
+        for (const MessageState state : states) {
+            query.bind(index++, toString(state));
+        }
+        for (const std::string& practice : practices) {
+            query.bind(index++, practice);
         }
         std::vector<MessageRecord> records;
         while (query.step()) {

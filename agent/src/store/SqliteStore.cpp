@@ -477,9 +477,9 @@ Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint due
         "INSERT INTO messages (message_id, conversation_id, interaction, service, business_id,"
         " endpoint, soap_action, content_type, body, state, attempts, max_attempts, created_at,"
         " updated_at, expires_at, next_attempt_at, body_file, retry_interval_ms, kind, method,"
-        " headers, idempotent)"
+        " headers, idempotent, practice)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?11, ?12, ?13, ?14,"
-        " ?15, ?16, ?17, ?18, ?19, ?20)");
+        " ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
     insert.bind(1, message.messageId)
         .bind(2, message.conversationId)
         .bind(3, message.interaction)
@@ -500,7 +500,8 @@ Status SqliteStore::insertOutbound(const OutboundMessage& message, TimePoint due
         .bind(17, message.kind.empty() ? std::string("ebxml") : message.kind)
         .bind(18, message.method.empty() ? std::string("POST") : message.method)
         .bind(19, encodeHeaders(message.headers))
-        .bind(20, std::int64_t{message.idempotent ? 1 : 0});
+        .bind(20, std::int64_t{message.idempotent ? 1 : 0})
+        .bind(21, message.practice);
     if (message.bodyFile.empty()) {
         insert.bindNull(15);
     } else {
@@ -857,10 +858,12 @@ StatusSummary SqliteStore::status() {
     return read<StatusSummary>("status", empty, [&](Database& db) {
         StatusSummary summary = empty;
         {
-            Statement counts(db, "SELECT state, COUNT(*) FROM messages GROUP BY state");
+            Statement counts(
+                db, "SELECT practice, state, COUNT(*) FROM messages GROUP BY practice, state");
             while (counts.step()) {
-                if (const auto state = messageStateFromString(counts.text(0))) {
-                    summary.counts[*state] = counts.integer(1);
+                if (const auto state = messageStateFromString(counts.text(1))) {
+                    summary.counts[*state] += counts.integer(2);
+                    summary.countsByPractice[counts.text(0)][*state] = counts.integer(2);
                 }
             }
         }

@@ -79,8 +79,8 @@ public:
     Status recordAuditEvent(const AuditEvent& event) override;
 
     // Staff actions (SqliteOperations.cpp)
-    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
-                                            int limit) override;
+    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states, int limit,
+                                            const std::vector<std::string>& practices) override;
     Status requeueMessage(const std::string& messageId, const AuditEvent& event) override;
     Status acknowledgeMessage(const std::string& messageId, const AuditEvent& event) override;
     Status setDispatchPaused(bool paused, const AuditEvent& event) override;
@@ -133,6 +133,10 @@ public:
     std::optional<ErsRequest> findErsRequestByUbrn(const std::string& ubrn) override;
     std::vector<ErsStepRecord> ersStepsOf(const std::string& requestId) override;
     std::vector<ErsRequest> activeErsRequests(int limit) override;
+
+    // One instance per SQLite file (agent.lock): no other instance to hear from, always leads.
+    void setSignalListener(StoreSignalListener) override {}
+    bool leadsWorkflows() override { return true; }
 
     ~SqliteStore() override;
 

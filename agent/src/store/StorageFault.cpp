@@ -21,10 +21,13 @@ std::optional<StorageFault> storageFaultOf(const Error& error) {
     // reading them back is reading our own format, not guessing at a third party's.
     const std::string& text = error.message;
     const auto says = [&](const char* words) { return text.find(words) != std::string::npos; };
-    if (says("(SQLITE_FULL") || says(std::strerror(ENOSPC)) || says(std::strerror(EDQUOT))) {
+    // PostgreSQL's errors carry their SQLSTATE (PgConnection.cpp): 53100 disk_full, 58030
+    // io_error.
+    if (says("(SQLSTATE 53100") || says("(SQLITE_FULL") || says(std::strerror(ENOSPC)) ||
+        says(std::strerror(EDQUOT))) {
         return StorageFault::Full;
     }
-    if (says("(SQLITE_IOERR") || says(std::strerror(EIO))) {
+    if (says("(SQLSTATE 58030") || says("(SQLITE_IOERR") || says(std::strerror(EIO))) {
         return StorageFault::IoError;
     }
     return std::nullopt;

@@ -69,6 +69,7 @@ MessageRecord readRecord(const Statement& row) {
     if (const auto acknowledged = row.optionalInteger(26)) {
         record.acknowledgedAt = fromEpochMillis(*acknowledged);
     }
+    record.practice = row.text(27);
     return record;
 }
 

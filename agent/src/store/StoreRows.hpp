@@ -18,13 +18,13 @@ namespace gp::agent::sqlite {
 
 // Shared by the files of SqliteStore: how rows of the outbox are read, and small formatting.
 
-/// Columns 0-15, 21 and 26 make a MessageRecord; 16-20 and 22-25 add what a ClaimedMessage
+/// Columns 0-15, 21, 26 and 27 make a MessageRecord; 16-20 and 22-25 add what a ClaimedMessage
 /// sends.
 inline constexpr std::string_view kRecordColumns =
     "message_id, conversation_id, interaction, service, business_id, endpoint, state, attempts,"
     " max_attempts, created_at, updated_at, expires_at, next_attempt_at, acked_at,"
     " last_error_code, last_error_text, soap_action, content_type, body, body_file,"
-    " retry_interval_ms, kind, method, headers, idempotent, poll_url, acknowledged_at";
+    " retry_interval_ms, kind, method, headers, idempotent, poll_url, acknowledged_at, practice";
 
 std::string sql(std::initializer_list<std::string_view> parts);
 

@@ -81,6 +81,56 @@ TEST_SUITE("agent") {
         check(line("local-admin", "full", kHashA), "line 1", "api.tokenFile");
     }
 
+    TEST_CASE("a token may be scoped to practices: written, read back and resolved") {
+        const std::vector<TokenEntry> entries{
+            {"hosted-a", Scope::Full, "2026-11-21T08:00:00.000Z", kHashA, {"A83008", "B81001"}},
+            {"everywhere", Scope::Read, "2026-11-21T09:00:00.000Z", kHashB}};
+        const std::string text = formatTokenFile(entries);
+        // A token for every practice keeps the four-field line older agents read.
+        CHECK(text.find(kHashB + "\n") != std::string::npos);
+        CHECK(text.find(kHashA + " A83008,B81001\n") != std::string::npos);
+        const auto parsed = parseTokenFile(text);
+        REQUIRE(parsed.ok());
+        CHECK((*parsed)[0].practices == std::vector<std::string>{"A83008", "B81001"});
+        CHECK((*parsed)[1].practices.empty());
+
+        // "all" and lower case read as written by hand; a bad code names itself.
+        CHECK(parseTokenPractices("all")->empty());
+        CHECK(parseTokenPractices("a83008,A83008")->size() == 1);
+        const auto bad =
+            parseTokenFile("x read 2026-11-21T08:00:00.000Z " + kHashA + " A83008,no!\n");
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.error().where == "line 1");
+        CHECK(bad.error().message.find("'NO!' is not an ODS code") != std::string::npos);
+
+        gp::test::TempDir dir;
+        const auto file = dir.file("api-tokens");
+        writeFileAtomically(file, text, 0600);
+        std::vector<std::string> told;
+        TokenRegistry tokens("admin-secret", file,
+                             [&](const std::string& event, const std::string& detail) {
+                                 told.push_back(event + ": " + detail);
+                             });
+        const auto hosted = tokens.resolve("token-a");
+        REQUIRE(hosted.has_value());
+        CHECK(hosted->mayActFor("A83008"));
+        CHECK(hosted->mayActFor("b81001")); // ODS codes compare without case
+        CHECK_FALSE(hosted->mayActFor("C82001"));
+        CHECK(tokens.resolve("token-b")->mayActFor("C82001"));
+        // api.tokenFile's token acts for every practice.
+        CHECK(tokens.resolve("admin-secret")->mayActFor("C82001"));
+        REQUIRE(told.size() == 1);
+        CHECK(told[0].find("hosted-a (full, practices A83008,B81001)") != std::string::npos);
+
+        // Narrowing a token's practices is a change the audit hears of.
+        auto narrowed = entries;
+        narrowed[0].practices = {"A83008"};
+        writeFileAtomically(file, formatTokenFile(narrowed), 0600);
+        CHECK_FALSE(tokens.resolve("token-a")->mayActFor("B81001"));
+        REQUIRE(told.size() == 2);
+        CHECK(told[1] == "api-tokens-changed: rescoped hosted-a (full, practices A83008)");
+    }
+
     TEST_CASE("token names are limited to characters safe in a line, a log and an actor") {
         CHECK(validTokenName("reception-1"));
         CHECK(validTokenName("Desk_3.surgery"));

@@ -9,7 +9,10 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace gp;
 using namespace gp::agent;
@@ -47,8 +50,16 @@ struct History : test::OpenStore {
         REQUIRE(store->auditAfter(0, 1000).size() == 55);
     }
 
+    /// Changes the stored rows behind the store's back, as someone with the database's
+    /// credentials could, then opens the store again (read-only on SQLite, as `gp-agentctl audit
+    /// verify` does).
     void tamper(const std::string& sql) {
         store.reset();
+        if (test::PostgresTestDatabase* postgres = engine.postgres()) {
+            postgres->exec(sql);
+            store = engine.open(clock);
+            return;
+        }
         test::RawDatabase(file).exec(sql);
         store = openSqliteStoreReadOnly(file, clock);
     }
@@ -95,18 +106,16 @@ TEST_SUITE("agent") {
         CHECK(store->auditAfter(0, 1).size() == 1);
     }
 
-    TEST_CASE("an empty audit trail verifies") {
-        test::TempDir dir;
-        test::ManualClock clock;
-        auto store = openSqliteStore(dir.file("agent.db"), clock);
-        const AuditVerification result = store->verifyAudit();
+    TEST_CASE("an empty audit trail verifies" * doctest::test_suite("store-contract")) {
+        test::OpenStore f;
+        const AuditVerification result = f.store->verifyAudit();
         CHECK(result.intact);
         CHECK(result.rowsChecked == 0);
         CHECK(result.lastSeq == 0);
         CHECK(result.lastHash.empty());
     }
 
-    TEST_CASE("a busy history verifies intact") {
+    TEST_CASE("a busy history verifies intact" * doctest::test_suite("store-contract")) {
         History h;
         const AuditVerification result = h.store->verifyAudit();
         CHECK(result.intact);
@@ -116,7 +125,8 @@ TEST_SUITE("agent") {
         CHECK(result.lastHash == h.store->auditAfter(54, 1).front().hash);
     }
 
-    TEST_CASE("verify names the row whose content was altered") {
+    TEST_CASE("verify names the row whose content was altered" *
+              doctest::test_suite("store-contract")) {
         History h;
         h.tamper("UPDATE audit SET detail = 'attempt 9' WHERE seq = 17");
         const AuditVerification result = h.store->verifyAudit();
@@ -126,16 +136,18 @@ TEST_SUITE("agent") {
         CHECK(result.rowsChecked == 17);
     }
 
-    TEST_CASE("verify names the row after a deleted one") {
+    TEST_CASE("verify names the row after a deleted one" * doctest::test_suite("store-contract")) {
         History h;
         h.tamper("DELETE FROM audit WHERE seq = 30");
         const AuditVerification result = h.store->verifyAudit();
         CHECK_FALSE(result.intact);
         CHECK(result.firstBrokenSeq == 31);
+        // Both engines name the missing row: a PostgreSQL chain's seq has gaps (other chains,
+        // rolled-back numbers), but where its link is broken the numbers no chain holds are it.
         CHECK(result.reason == "row 30 is missing before this row (deleted)");
     }
 
-    TEST_CASE("verify notices rows cut from the start") {
+    TEST_CASE("verify notices rows cut from the start" * doctest::test_suite("store-contract")) {
         History h;
         h.tamper("DELETE FROM audit WHERE seq <= 3");
         const AuditVerification result = h.store->verifyAudit();
@@ -158,16 +170,79 @@ TEST_SUITE("agent") {
               "prev_hash does not match row 10 (a row before this one was altered or replaced)");
     }
 
-    TEST_CASE("the chain continues across reopening the store") {
+    TEST_CASE("the chain continues across reopening the store" *
+              doctest::test_suite("store-contract")) {
         History h;
-        h.store.reset();
-        h.store = openSqliteStore(h.file, h.clock);
+        h.reopen();
         const std::string id = messaging::ids::newUuid(h.random);
         REQUIRE(h.store->enqueue(makeMessage(id, h.clock.now()), test::apiEvent(id)));
         const AuditRow added = h.store->auditForMessage(id).front();
         CHECK(added.seq == 56);
         CHECK(added.prevHash == h.store->auditAfter(54, 1).front().hash);
         CHECK(h.store->verifyAudit().intact);
+    }
+
+    TEST_CASE("several chains interleaved in seq order verify each on its own") {
+        // A shared PostgreSQL store: instances a and b append to their own chains, seq drawn
+        // from one sequence (7 was rolled back, so no row holds it).
+        std::vector<AuditRow> rows;
+        std::map<std::string, std::string> tips;
+        for (const auto& [seq, chain] : std::vector<std::pair<std::int64_t, std::string>>{
+                 {1, "a"}, {2, "b"}, {3, "a"}, {4, "a"}, {5, "b"}, {6, "a"}, {8, "b"}, {9, "a"}}) {
+            AuditRow row;
+            row.seq = seq;
+            row.chain = chain;
+            row.at = fromEpochMillis(1773557468000 + seq);
+            row.actor = "dispatcher";
+            row.event = "sending";
+            row.nhsNumber = "";
+            row.prevHash = tips[chain];
+            row.hash = sqlite::auditHash({row.prevHash, row.seq, toEpochMillis(row.at), row.actor,
+                                          row.event, row.messageId, row.detail, row.nhsNumber});
+            tips[chain] = row.hash;
+            rows.push_back(row);
+        }
+        const auto walk = [](const std::vector<AuditRow>& trail) {
+            sqlite::AuditChains chains;
+            for (const AuditRow& row : trail) {
+                if (auto broken = chains.next(row)) {
+                    return std::to_string(row.seq) + ": " + *broken;
+                }
+            }
+            return std::string("intact at ") + std::to_string(chains.lastSeq());
+        };
+        CHECK(walk(rows) == "intact at 9");
+
+        auto deleted = rows; // a's row 4 gone: its next row (6) no longer links
+        deleted.erase(deleted.begin() + 3);
+        CHECK(walk(deleted) == "6: prev_hash does not match row 3 of chain a (a row between them "
+                               "was deleted, altered or replaced)");
+
+        auto firstGone = rows; // a's row 1 gone: its next row is now a's first, linked to something
+        firstGone.erase(firstGone.begin());
+        CHECK(walk(firstGone) == "3: prev_hash of the first row of chain a is not empty (its "
+                                 "earlier rows were deleted)");
+
+        auto cutFromStart = rows; // rows 1 and 2 gone: no other chain's row before a's row 3
+        cutFromStart.erase(cutFromStart.begin(), cutFromStart.begin() + 2);
+        CHECK(walk(cutFromStart) == "3: rows 1 to 2 are missing before this row (deleted)");
+
+        auto deletedAcross = rows; // b's row 5 gone; a's row 6 lies between 5 and 8
+        deletedAcross.erase(deletedAcross.begin() + 4);
+        CHECK(walk(deletedAcross) == "8: prev_hash does not match row 2 of chain b (a row between "
+                                     "them was deleted, altered or replaced)");
+
+        auto replaced = rows; // b's row 5 rewritten with a fresh hash: row 8's link breaks
+        replaced[4].detail = "forged";
+        replaced[4].hash =
+            sqlite::auditHash({replaced[4].prevHash, 5, toEpochMillis(replaced[4].at), "dispatcher",
+                               "sending", "", "forged", replaced[4].nhsNumber});
+        CHECK(walk(replaced) == "8: prev_hash does not match row 5 of chain b (a row between them "
+                                "was deleted, altered or replaced)");
+
+        auto reordered = rows;
+        std::swap(reordered[1], reordered[2]);
+        CHECK(walk(reordered) == "2: seq 2 does not follow row 3 (rows out of order or repeated)");
     }
 
 } // TEST_SUITE

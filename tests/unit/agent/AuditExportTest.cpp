@@ -134,7 +134,8 @@ TEST_SUITE("agent") {
         CHECK(openSqliteStoreReadOnly(file, clock)->verifyAudit().firstBrokenSeq == 3);
     }
 
-    TEST_CASE("an export holds every row and ends with the chain head") {
+    TEST_CASE("an export holds every row and ends with the chain head" *
+              doctest::test_suite("store-contract")) {
         Trail t;
         const auto lines = t.exportLines();
         REQUIRE(lines.size() == 5); // header, three rows, head
@@ -153,7 +154,8 @@ TEST_SUITE("agent") {
         CHECK(result.lastHash == last.hash);
     }
 
-    TEST_CASE("verifying an export finds altered, removed and cut-off rows") {
+    TEST_CASE("verifying an export finds altered, removed and cut-off rows" *
+              doctest::test_suite("store-contract")) {
         Trail t;
         const auto good = t.exportLines();
 

@@ -122,7 +122,8 @@ const std::string kId = "7A1C36C2-8D4B-4E83-A7E8-2C5D9B6F0A01";
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("Dispatcher polls a deferred Spine reply at 0.5 s then 5 s and keeps the answer") {
+    TEST_CASE("Dispatcher polls a deferred Spine reply at 0.5 s then 5 s and keeps the answer" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         f.enqueue(f.ebxml(kId));
         const Headers pollHere = {{"Content-Location", "/_poll/" + kId}};
@@ -179,7 +180,8 @@ TEST_SUITE("agent") {
         CHECK(f.finished == std::vector<std::string>{kId});
     }
 
-    TEST_CASE("Dispatcher expires a deferred message whose next poll would be past its expiry") {
+    TEST_CASE("Dispatcher expires a deferred message whose next poll would be past its expiry" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         f.enqueue(f.ebxml(kId, 3s));
         const Headers pollHere = {{"Content-Location", "https://spine.test/_poll/1"}};
@@ -196,7 +198,8 @@ TEST_SUITE("agent") {
         CHECK(f.transport.requests.size() == 2);
     }
 
-    TEST_CASE("Dispatcher retries an e-RS 429 after its Retry-After and keeps the 201 reply") {
+    TEST_CASE("Dispatcher retries an e-RS 429 after its Retry-After and keeps the 201 reply" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const OutboundMessage create = f.fhirCreate(kId);
         f.enqueue(create);
@@ -246,7 +249,8 @@ TEST_SUITE("agent") {
         CHECK(f.finished == std::vector<std::string>{kId});
     }
 
-    TEST_CASE("Dispatcher never resends an e-RS create whose reply was lost") {
+    TEST_CASE("Dispatcher never resends an e-RS create whose reply was lost" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         f.enqueue(f.fhirCreate(kId));
         TransportResult timeout;
@@ -267,7 +271,8 @@ TEST_SUITE("agent") {
         CHECK(f.transport.requests.size() == 1);
     }
 
-    TEST_CASE("Dispatcher fails an e-RS 422 with the OperationOutcome code and keeps the reply") {
+    TEST_CASE("Dispatcher fails an e-RS 422 with the OperationOutcome code and keeps the reply" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         f.enqueue(f.fhirCreate(kId));
         const std::string outcome =
@@ -290,7 +295,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE(
-        "Dispatcher sends a stored GET without a body and keeps the Spine reply to a failure") {
+        "Dispatcher sends a stored GET without a body and keeps the Spine reply to a failure" *
+        doctest::test_suite("store-contract")) {
         Fixture f;
         OutboundMessage read = f.fhirCreate(kId);
         read.method = "GET";
@@ -319,7 +325,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE("Dispatcher sends a non-idempotent message on a fresh connection, others on a kept "
-              "one") {
+              "one" *
+              doctest::test_suite("store-contract")) {
         // Found by the crash campaign: libcurl resent a create on a new connection after its
         // kept-alive one died, and the resend's connect failure hid that the first had arrived.
         Fixture f;

@@ -23,17 +23,17 @@ using gp::test::stateName;
 
 namespace {
 
-/// A fresh SQLite store in its own directory, removed afterwards.
+/// A fresh store in its own directory (or schema, in the agent-pg run), removed afterwards.
 class TempStore {
 public:
-    explicit TempStore(const Clock& clock)
-        : m_store(openSqliteStore(m_dir.file("agent.db"), clock)) {}
+    explicit TempStore(const Clock& clock) : m_store(m_state.open(clock)) {}
     Store& operator*() { return *m_store; }
     Store* operator->() { return m_store.get(); }
 
 private:
     // Declared first so that it outlives the store that has its file open.
     gp::test::TempDir m_dir;
+    gp::test::TestStoreState m_state{m_dir.file("agent.db")};
     std::unique_ptr<Store> m_store;
 };
 
@@ -210,9 +210,9 @@ public:
     gp::Status recordAuditEvent(const AuditEvent& event) override {
         return m_inner.recordAuditEvent(event);
     }
-    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
-                                            int limit) override {
-        return m_inner.listMessages(states, limit);
+    std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states, int limit,
+                                            const std::vector<std::string>& practices) override {
+        return m_inner.listMessages(states, limit, practices);
     }
     gp::Status requeueMessage(const std::string& messageId, const AuditEvent& event) override {
         return m_inner.requeueMessage(messageId, event);
@@ -299,6 +299,10 @@ public:
     std::vector<ErsRequest> activeErsRequests(int limit) override {
         return m_inner.activeErsRequests(limit);
     }
+    void setSignalListener(StoreSignalListener listener) override {
+        m_inner.setSignalListener(std::move(listener));
+    }
+    bool leadsWorkflows() override { return m_inner.leadsWorkflows(); }
 
 private:
     Store& m_inner;
@@ -387,7 +391,8 @@ const std::string kMessageId = "7A1C36C2-8D4B-4E83-A7E8-2C5D9B6F0A01";
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("Dispatcher retries 503 with the same bytes until the AA arrives") {
+    TEST_CASE("Dispatcher retries 503 with the same bytes until the AA arrives" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId));
         f.script->replies = {status(503), status(503), applicationAck(hl7::AckTypeCode::AA, {})};
@@ -433,7 +438,8 @@ TEST_SUITE("agent") {
         CHECK(f.script->requests.size() == 3);
     }
 
-    TEST_CASE("Dispatcher fails a message on AE 0002 and never sends it again") {
+    TEST_CASE("Dispatcher fails a message on AE 0002 and never sends it again" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId));
         f.script->replies = {applicationAck(
@@ -452,7 +458,8 @@ TEST_SUITE("agent") {
         CHECK(f.script->requests.size() == 1);
     }
 
-    TEST_CASE("Dispatcher records the ack detail in the audit trail") {
+    TEST_CASE("Dispatcher records the ack detail in the audit trail" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId));
         CHECK(f.dispatcher.runOnce(f.transport) == 1); // fallback: 202 with no body
@@ -467,7 +474,8 @@ TEST_SUITE("agent") {
         CHECK(found);
     }
 
-    TEST_CASE("Dispatcher stops sending a message once its persist duration has passed") {
+    TEST_CASE("Dispatcher stops sending a message once its persist duration has passed" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::seconds(30)));
         f.script->fallback = status(503);
@@ -494,8 +502,8 @@ TEST_SUITE("agent") {
         CHECK(stateName(f.record(kMessageId).state) == "expired");
     }
 
-    TEST_CASE(
-        "Dispatcher expires a claimed message whose expiry has passed instead of sending it") {
+    TEST_CASE("Dispatcher expires a claimed message whose expiry has passed instead of sending it" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId, Milliseconds(0)));
         CHECK(f.dispatcher.runOnce(f.transport) == 0);
@@ -503,7 +511,8 @@ TEST_SUITE("agent") {
         CHECK(stateName(f.record(kMessageId).state) == "expired");
     }
 
-    TEST_CASE("Dispatcher waits at least as long as Retry-After asks") {
+    TEST_CASE("Dispatcher waits at least as long as Retry-After asks" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::minutes(30)));
         f.script->replies = {status(503, "", {{"Retry-After", "120"}})};
@@ -522,7 +531,8 @@ TEST_SUITE("agent") {
         CHECK(stateName(f.record(kMessageId).state) == "acked");
     }
 
-    TEST_CASE("Dispatcher fails a message with retries-exhausted after maxAttempts") {
+    TEST_CASE("Dispatcher fails a message with retries-exhausted after maxAttempts" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         enqueue(*f.store, outbound(f.clock, kMessageId, std::chrono::minutes(30), 2));
         f.script->fallback = status(503);
@@ -544,8 +554,8 @@ TEST_SUITE("agent") {
         CHECK(f.script->requests.size() == 2);
     }
 
-    TEST_CASE(
-        "Dispatcher threads send work enqueued after start once notified, and stop promptly") {
+    TEST_CASE("Dispatcher threads send work enqueued after start once notified, and stop promptly" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore realStore(clock);
@@ -588,7 +598,8 @@ TEST_SUITE("agent") {
         CHECK(stateName(store.findMessage(second)->state) == "acked");
     }
 
-    TEST_CASE("Dispatcher stop returns promptly while threads wait for a far-off retry") {
+    TEST_CASE("Dispatcher stop returns promptly while threads wait for a far-off retry" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore store(clock);
@@ -612,7 +623,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE("Dispatcher sends to one endpoint on at most connectionsPerEndpoint connections at "
-              "once, and to another endpoint beside them") {
+              "once, and to another endpoint beside them" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore realStore(clock);
@@ -667,7 +679,8 @@ TEST_SUITE("agent") {
         CHECK(stateName(store.findMessage(other)->state) == "acked");
     }
 
-    TEST_CASE("Dispatcher senders keep several messages on their way at once") {
+    TEST_CASE("Dispatcher senders keep several messages on their way at once" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore store(clock);
@@ -701,7 +714,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("Dispatcher passes one kept-alive transport from sender to sender") {
+    TEST_CASE("Dispatcher passes one kept-alive transport from sender to sender" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore store(clock);
@@ -735,7 +749,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("Dispatcher senders wake by themselves when a retry falls due") {
+    TEST_CASE("Dispatcher senders wake by themselves when a retry falls due" *
+              doctest::test_suite("store-contract")) {
         SystemClock clock;
         gp::test::SeededRandom random;
         TempStore store(clock);

@@ -138,7 +138,8 @@ bool names(const std::vector<gp::Error>& errors, const std::string& field) {
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("a submitted prescription records its items as queued with the message") {
+    TEST_CASE("a submitted prescription records its items as queued with the message" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         REQUIRE(sent.itemIds.size() == 2);
@@ -157,7 +158,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE("a prescription id sent again is queued for Spine to judge, and the items stay "
-              "with the first message") {
+              "with the first message" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto first = f.prescribe();
         f.ack(first.messageId);
@@ -177,7 +179,8 @@ TEST_SUITE("agent") {
         CHECK(items[0].prescriptionMessageId == first.messageId);
     }
 
-    TEST_CASE("a prescription sent again after Spine refused it takes the items over") {
+    TEST_CASE("a prescription sent again after Spine refused it takes the items over" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto first = f.prescribe();
         f.finish(first.messageId, [&] {
@@ -195,7 +198,8 @@ TEST_SUITE("agent") {
         CHECK(f.item(first.prescriptionId, again.itemIds[0]).state == "sent");
     }
 
-    TEST_CASE("a cancellation defaults to the prescription's prescriber and patient") {
+    TEST_CASE("a cancellation defaults to the prescription's prescriber and patient" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         const auto result = f.cancel(cancelJson(sent.prescriptionId, sent.itemIds[1], "0003"));
@@ -222,7 +226,8 @@ TEST_SUITE("agent") {
         CHECK(body.find("Change to medication treatment regime") != std::string::npos);
     }
 
-    TEST_CASE("a cancellation is refused naming each field that is wrong") {
+    TEST_CASE("a cancellation is refused naming each field that is wrong" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         SUBCASE("an item the prescription does not have, and a reason out of range") {
@@ -252,7 +257,8 @@ TEST_SUITE("agent") {
         CHECK(f.store.epsMessagesOf(sent.prescriptionId).size() == 1);
     }
 
-    TEST_CASE("a cancellation of a prescription unknown here is sent and recorded") {
+    TEST_CASE("a cancellation of a prescription unknown here is sent and recorded" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto result = f.cancel(
             R"({"prescriptionId": "0DA698-A83008-F50593", "lineItemId": "3e3b5a1c-7d2f-4e8a-9b1c-5d6e7f809a1b",
@@ -272,7 +278,7 @@ TEST_SUITE("agent") {
         CHECK(after.text == "Prescription/item not found");
     }
 
-    TEST_CASE("items follow their prescription's outcome") {
+    TEST_CASE("items follow their prescription's outcome" * doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         SUBCASE("acked: sent") {
@@ -301,7 +307,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("each cancellation response code sets its item state") {
+    TEST_CASE("each cancellation response code sets its item state" *
+              doctest::test_suite("store-contract")) {
         const std::vector<std::pair<std::string, std::string>> expected = {
             {"0001", "cancelled"},
             {"0002", "cancel-pending-with-dispenser"},
@@ -329,7 +336,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE("a cancellation that overtook its prescription is held, then cancelled when the "
-              "prescription is acked") {
+              "prescription is acked" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         const auto result = f.cancel(cancelJson(sent.prescriptionId, sent.itemIds[0]));
@@ -348,7 +356,8 @@ TEST_SUITE("agent") {
         CHECK(f.item(sent.prescriptionId, sent.itemIds[1]).state == "sent");
     }
 
-    TEST_CASE("a cancellation that ends without a response is cancel-failed with the reason") {
+    TEST_CASE("a cancellation that ends without a response is cancel-failed with the reason" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         f.ack(sent.messageId);
@@ -377,7 +386,8 @@ TEST_SUITE("agent") {
         CHECK(f.item(sent.prescriptionId, sent.itemIds[0]).state == "cancel-failed");
     }
 
-    TEST_CASE("item changes are audited without patient data") {
+    TEST_CASE("item changes are audited without patient data" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto sent = f.prescribe();
         f.ack(sent.messageId);

@@ -191,7 +191,8 @@ struct Fixture : OpenStore {
 } // namespace
 
 TEST_SUITE("agent") {
-    TEST_CASE("an e-RS referral queues one create with every required header, never resent") {
+    TEST_CASE("an e-RS referral queues one create with every required header, never resent" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.refer({"10000001", "10000002"});
         auto create = f.claim();
@@ -217,7 +218,8 @@ TEST_SUITE("agent") {
         CHECK(f.steps(id) == std::vector<std::string>{"create:done:201"});
     }
 
-    TEST_CASE("an e-RS referral is refused when ers.tokenFile is missing, and nothing is stored") {
+    TEST_CASE("an e-RS referral is refused when ers.tokenFile is missing, and nothing is stored" *
+              doctest::test_suite("store-contract")) {
         Fixture f(false);
         ErsReferralInput input;
         input.nhsNumber = kNhs;
@@ -229,7 +231,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued());
     }
 
-    TEST_CASE("a lost create is matched on a plain e-RS worklist by patient and time") {
+    TEST_CASE("a lost create is matched on a plain e-RS worklist by patient and time" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.refer({"10000001"});
         f.fail(f.claim(), "outcome-unknown");
@@ -254,7 +257,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued());
     }
 
-    TEST_CASE("two possible referrals on the worklist fail the request rather than guess") {
+    TEST_CASE("two possible referrals on the worklist fail the request rather than guess" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.refer({"10000001"});
         f.fail(f.claim(), "outcome-unknown");
@@ -265,7 +269,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued());
     }
 
-    TEST_CASE("a lost create e-RS never made is created again, at most three times in all") {
+    TEST_CASE("a lost create e-RS never made is created again, at most three times in all" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.refer({"10000001"});
         for (int attempt = 1; attempt <= 3; ++attempt) {
@@ -284,7 +289,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued());
     }
 
-    TEST_CASE("a 422 on create fails the request with e-RS's code and a sentence for staff") {
+    TEST_CASE("a 422 on create fails the request with e-RS's code and a sentence for staff" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto letter = f.dir.file("letter.pdf");
         writeFileAtomically(letter, "%PDF-1.4 letter");
@@ -301,7 +307,48 @@ TEST_SUITE("agent") {
         CHECK_FALSE(std::filesystem::exists(copy)); // the agent's copy of the letter is gone
     }
 
-    TEST_CASE("a letter is uploaded, attached with If-Match, and a 409 re-reads first") {
+    TEST_CASE("every e-RS call of a request names the practice that made it" *
+              doctest::test_suite("store-contract")) {
+        Fixture f;
+        const auto letter = f.dir.file("letter.pdf");
+        writeFileAtomically(letter, "%PDF-1.4 letter");
+        ErsReferralInput input;
+        input.nhsNumber = kNhs;
+        input.serviceIds = {"10000001"};
+        input.letterFile = letter.string();
+        input.practice = "B81001";
+        auto accepted = f.service->refer(input, "test");
+        REQUIRE_MESSAGE(accepted.ok(), accepted.error().describe());
+        CHECK(f.request(*accepted).practice == "B81001");
+
+        auto create = f.claim();
+        CHECK(create.record.practice == "B81001");
+        CHECK(header(create, "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("B81001"));
+        f.ack(create, 201, referralJson("000000091234", "1"), "W/\"1\"");
+        // The next step is built from the stored request, long after the caller has gone.
+        auto upload = f.claim();
+        CHECK(upload.record.interaction == "A020");
+        CHECK(upload.record.practice == "B81001");
+        CHECK(header(upload, "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("B81001"));
+
+        // A search is made as the practice asking; naming none, as the default.
+        f.transport->answer(200, R"({"resourceType": "List", "entry": []})");
+        f.transport->answer(200, R"({"resourceType": "List", "entry": []})");
+        ErsServiceQuery query{kNhs, "CARDIOLOGY", "ROUTINE"};
+        query.practice = "C82001";
+        REQUIRE(f.service->searchServices(query).ok());
+        REQUIRE(f.service->searchServices({kNhs, "CARDIOLOGY", "ROUTINE"}).ok());
+        REQUIRE(f.transport->sent.size() == 2);
+        CHECK(header(f.transport->sent[0], "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("C82001"));
+        CHECK(header(f.transport->sent[1], "NHSD-End-User-Organisation-ODS") ==
+              std::optional<std::string>("A83008"));
+    }
+
+    TEST_CASE("a letter is uploaded, attached with If-Match, and a 409 re-reads first" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto letter = f.dir.file("letter.pdf");
         writeFileAtomically(letter, "%PDF-1.4 letter");
@@ -337,7 +384,8 @@ TEST_SUITE("agent") {
                                                       "attach:done:200"});
     }
 
-    TEST_CASE("a re-read that finds the letter already attached completes without resending") {
+    TEST_CASE("a re-read that finds the letter already attached completes without resending" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto letter = f.dir.file("letter.pdf");
         writeFileAtomically(letter, "%PDF-1.4 letter");
@@ -351,7 +399,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued());
     }
 
-    TEST_CASE("a complete referral is cancelled with If-Match and its reason, once") {
+    TEST_CASE("a complete referral is cancelled with If-Match and its reason, once" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.completed();
         auto queued = f.service->cancel(id, "patient moved away", "test");
@@ -385,7 +434,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE(
-        "a cancel refused for a lock re-reads and sends the same cancel with the new version") {
+        "a cancel refused for a lock re-reads and sends the same cancel with the new version" *
+        doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.completed();
         REQUIRE(f.service->cancel(id, "duplicate referral", "test").ok());
@@ -408,7 +458,8 @@ TEST_SUITE("agent") {
                                                       "reread:done:200", "cancel:done:200"});
     }
 
-    TEST_CASE("INVALID_REQUEST_STATE on a cancel counts as done only when e-RS shows cancelled") {
+    TEST_CASE("INVALID_REQUEST_STATE on a cancel counts as done only when e-RS shows cancelled" *
+              doctest::test_suite("store-contract")) {
         SUBCASE("already cancelled") {
             Fixture f;
             const auto id = f.completed();
@@ -431,7 +482,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("a cancel e-RS refuses leaves the request complete and cancellable again") {
+    TEST_CASE("a cancel e-RS refuses leaves the request complete and cancellable again" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.completed();
         REQUIRE(f.service->cancel(id, "", "test").ok());
@@ -445,7 +497,8 @@ TEST_SUITE("agent") {
         CHECK(f.request(id).errorCode.empty());
     }
 
-    TEST_CASE("a cancel is refused without a UBRN, while in progress, after failing, or unknown") {
+    TEST_CASE("a cancel is refused without a UBRN, while in progress, after failing, or unknown" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto creating = f.refer({"10000001"});
         auto refused = f.service->cancel(creating, "", "test");
@@ -476,7 +529,8 @@ TEST_SUITE("agent") {
         CHECK(refused.error().where == "reason");
     }
 
-    TEST_CASE("a cancel of a referral found by a lookup reads its version first") {
+    TEST_CASE("a cancel of a referral found by a lookup reads its version first" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto id = f.refer({"10000001"});
         f.fail(f.claim(), "outcome-unknown");
@@ -511,7 +565,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("a service search asks e-RS with every required header and lists its services") {
+    TEST_CASE("a service search asks e-RS with every required header and lists its services" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const auto entry = [](const std::string& id, const std::string& name) {
             return R"({"item": {"identifier": {"value": ")" + id +
@@ -545,7 +600,8 @@ TEST_SUITE("agent") {
         CHECK(f.nothingQueued()); // a read: nothing goes through the outbox
     }
 
-    TEST_CASE("a service search reports e-RS's refusal, its silence, and bad input") {
+    TEST_CASE("a service search reports e-RS's refusal, its silence, and bad input" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         f.transport->answer(422, outcomeJson("INVALID_VALUE"));
         auto refused = f.service->searchServices({kNhs, "", "ROUTINE"});

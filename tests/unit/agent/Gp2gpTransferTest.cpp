@@ -69,7 +69,7 @@ struct Practice {
     Practice(const std::string& ods, gp::test::ManualClock& clock, FakeDirectory& directory,
              std::uint64_t seed, std::uint64_t threshold, bool autoAck = true)
         : odsCode(ods), random(seed) {
-        store = gp::agent::openSqliteStore(dir.file("agent.db"), clock);
+        store = state.open(clock);
         settings.importDir = dir.path() / "import";
         settings.recordSource = dir.path() / "records";
         settings.largeThreshold = threshold;
@@ -89,6 +89,7 @@ struct Practice {
 
     std::string odsCode;
     gp::test::TempDir dir;
+    gp::test::TestStoreState state{dir.file("agent.db")}; // each practice its own store
     gp::test::SeededRandom random;
     gp::agent::AgentSettings::Gp2gp settings;
     std::unique_ptr<gp::agent::Store> store;
@@ -198,7 +199,8 @@ struct TwoPractices {
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("gp2gp transfer: inline, external and fragmented documents arrive byte-identical") {
+    TEST_CASE("gp2gp transfer: inline, external and fragmented documents arrive byte-identical" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000);
         const std::string small = "a short note\n";
         const std::string letter = randomBytes(30'000, 1); // too big to ride inline: external
@@ -212,7 +214,7 @@ TEST_SUITE("agent") {
                              {"file": "scan.tif", "contentType": "image/tiff"},
                              {"file": "note.txt", "contentType": "text/plain", "title": "Again"}])"));
 
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
 
@@ -257,7 +259,8 @@ TEST_SUITE("agent") {
         CHECK(t.newPractice.service->runOnce() == 0);
     }
 
-    TEST_CASE("gp2gp transfer: fragments arriving last first, before their index, are assembled") {
+    TEST_CASE("gp2gp transfer: fragments arriving last first, before their index, are assembled" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000);
         t.hub.reverse = true;
         const std::string scan = randomBytes(250'000, 6); // 7 fragments
@@ -267,7 +270,7 @@ TEST_SUITE("agent") {
         writeFile(t.patientFolder() / "record.json",
                   recordJson(R"([{"file": "scan.tif", "contentType": "image/tiff"},
                              {"file": "letter.pdf", "contentType": "application/pdf"}])"));
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         CHECK(t.newPractice.only().state == "closed");
@@ -280,7 +283,8 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("gp2gp transfer: a large extract travels compressed with every document external") {
+    TEST_CASE("gp2gp transfer: a large extract travels compressed with every document external" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(2'000);
         const std::string letter = randomBytes(1'500, 3);
         const std::string scan = randomBytes(5'000, 4);
@@ -290,7 +294,7 @@ TEST_SUITE("agent") {
                   recordJson(R"([{"file": "letter.pdf", "contentType": "application/pdf"},
                              {"file": "scan.tif", "contentType": "image/tiff"}])",
                              40));
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         CHECK(t.newPractice.only().state == "closed");
@@ -303,9 +307,10 @@ TEST_SUITE("agent") {
         CHECK(extract.find("agreed a plan with the patient") != std::string::npos);
     }
 
-    TEST_CASE("gp2gp transfer: a patient the old practice does not hold is refused with 06") {
+    TEST_CASE("gp2gp transfer: a patient the old practice does not hold is refused with 06" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000);
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         const Conversation received = t.newPractice.only();
@@ -317,7 +322,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(std::filesystem::exists(t.newPractice.settings.importDir / *requested));
     }
 
-    TEST_CASE("gp2gp transfer: a lost fragment ends in NACK 31 once the deadline passes") {
+    TEST_CASE("gp2gp transfer: a lost fragment ends in NACK 31 once the deadline passes" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(2'000 * 20);
         writeFile(t.patientFolder() / "scan.tif", randomBytes(100'000, 5));
         writeFile(t.patientFolder() / "record.json",
@@ -325,7 +331,7 @@ TEST_SUITE("agent") {
         t.hub.lose = [](const wire::InboundGp2gp& message) {
             return message.kind == wire::InboundGp2gp::Kind::Fragment && message.fragmentIndex == 1;
         };
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         Conversation waiting = t.newPractice.only();
@@ -347,10 +353,11 @@ TEST_SUITE("agent") {
         CHECK(sent.errorCode == "31");
     }
 
-    TEST_CASE("gp2gp transfer: without autoAck the record waits for the practice to accept it") {
+    TEST_CASE("gp2gp transfer: without autoAck the record waits for the practice to accept it" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000, false);
         writeFile(t.patientFolder() / "record.json", recordJson("[]"));
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         CHECK(t.newPractice.only().state == "awaiting-ack");
@@ -373,10 +380,11 @@ TEST_SUITE("agent") {
         CHECK(t.oldPractice.only().errorCode == "11");
     }
 
-    TEST_CASE("gp2gp transfer: the sender gives up with 99 when no final ack comes") {
+    TEST_CASE("gp2gp transfer: the sender gives up with 99 when no final ack comes" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000, false);
         writeFile(t.patientFolder() / "record.json", recordJson("[]"));
-        REQUIRE(t.newPractice.service->requestRecord(kNhs, kOld, "test").ok());
+        REQUIRE(t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test").ok());
         t.hub.settle();
         const Conversation waiting = t.oldPractice.only();
         REQUIRE(waiting.state == "awaiting-final-ack");
@@ -387,29 +395,31 @@ TEST_SUITE("agent") {
         CHECK(t.oldPractice.only().errorCode == "99");
     }
 
-    TEST_CASE("gp2gp request: bad input names the field and stores nothing") {
+    TEST_CASE("gp2gp request: bad input names the field and stores nothing" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000);
-        auto badNhs = t.newPractice.service->requestRecord("9449304131", kOld, "test");
+        auto badNhs = t.newPractice.service->requestRecord(kNew, "9449304131", kOld, "test");
         REQUIRE_FALSE(badNhs.ok());
         CHECK(badNhs.error().where == "nhsNumber");
-        auto badOds = t.newPractice.service->requestRecord(kNhs, "a-1", "test");
+        auto badOds = t.newPractice.service->requestRecord(kNew, kNhs, "a-1", "test");
         REQUIRE_FALSE(badOds.ok());
         CHECK(badOds.error().where == "fromOdsCode");
         t.directory.unknown.insert(kOld);
-        auto noRoute = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto noRoute = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE_FALSE(noRoute.ok());
         CHECK(noRoute.error().where == "sds");
         CHECK(t.newPractice.store->listConversations("", 10).empty());
     }
 
-    TEST_CASE("gp2gp transfer: a duplicate request and a duplicate Continue change nothing") {
+    TEST_CASE("gp2gp transfer: a duplicate request and a duplicate Continue change nothing" *
+              doctest::test_suite("store-contract")) {
         TwoPractices t(40'000);
         writeFile(t.patientFolder() / "letter.pdf", randomBytes(30'000, 6));
         writeFile(t.patientFolder() / "record.json",
                   recordJson(R"([{"file": "letter.pdf", "contentType": "application/pdf"}])"));
         // Deliver everything twice under new MessageIds, as a resending system might.
         std::vector<std::string> seen;
-        auto requested = t.newPractice.service->requestRecord(kNhs, kOld, "test");
+        auto requested = t.newPractice.service->requestRecord(kNew, kNhs, kOld, "test");
         REQUIRE(requested.ok());
         t.hub.settle();
         const auto outboxBefore = t.oldPractice.store->messagesOf(*requested).size();

@@ -30,6 +30,7 @@ namespace ebxml = gp::messaging::ebxml;
 namespace {
 
 constexpr const char* kOurParty = "A83008-9199121";
+constexpr const char* kOurOtherParty = "P83012-9199355"; // a second practice of the same agent
 constexpr const char* kTheirParty = "B86041-822103";
 // How Spine writes it: quoted parameters, a charset, start in angle brackets.
 constexpr const char* kSpineContentType =
@@ -62,7 +63,7 @@ struct EndpointFixture {
         settings.port = 0;
         settings.maxBodyBytes = maxBodyBytes;
         settings.inboxDir = inboxDir();
-        settings.localPartyKey = kOurParty;
+        settings.localPartyKeys = {kOurParty, kOurOtherParty};
         endpoint = std::make_unique<InboundEndpoint>(settings, *store, clock, endpointRandom,
                                                      [this] { ++admittedCalls; });
         endpoint->start();
@@ -268,9 +269,27 @@ TEST_SUITE("agent") {
         REQUIRE(error.ok());
         CHECK(error->refToMessageId == messageId);
         CHECK(error->toPartyId == kTheirParty);
+        CHECK(error->fromPartyId == kOurParty); // the default practice answers for the agent
         CHECK(f.inboxRows() == "0");
         CHECK(f.inboxFiles().empty());
         CHECK(f.admittedCalls.load() == 0);
+    }
+
+    TEST_CASE("a message for any practice of the agent is accepted and acknowledged as it") {
+        EndpointFixture f;
+        for (const char* party : {kOurOtherParty, kOurParty}) {
+            CAPTURE(party);
+            const std::string messageId = f.newMessageId();
+            const ebxml::HttpBody body = f.ehrRequest(messageId, party);
+            const Reply reply = f.post(body.contentType, body.body);
+            CHECK(reply.status == 202);
+            const auto ack = ebxml::parseEnvelope(reply.body);
+            REQUIRE(ack.ok());
+            CHECK(ack->refToMessageId == messageId);
+            CHECK(ack->fromPartyId == party);
+            CHECK(f.store->findInbound(messageId).has_value());
+        }
+        CHECK(f.admittedCalls.load() == 2);
     }
 
     TEST_CASE("a malformed message is refused with a MessageError naming the problem") {

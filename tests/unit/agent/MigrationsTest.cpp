@@ -74,7 +74,12 @@ TEST_SUITE("agent") {
         CHECK(raw.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
                          " AND name IN ('messages', 'audit', 'schema_migrations', 'inbox',"
                          " 'conversations', 'conversation_parts')") == "6");
-        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "37");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('messages')") == "38");
+        // Migration 11: the practice of each message and e-RS request, '' the default practice.
+        CHECK(raw.scalar("SELECT dflt_value FROM pragma_table_info('messages')"
+                         " WHERE name = 'practice'") == "''");
+        CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('ers_requests')"
+                         " WHERE name = 'practice'") == "1");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('agent_flags')") == "3");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('inbox')") == "16");
         CHECK(raw.scalar("SELECT COUNT(*) FROM pragma_table_info('conversations')") == "19");

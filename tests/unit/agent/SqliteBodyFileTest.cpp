@@ -39,14 +39,16 @@ struct BodyFileFixture : test::OpenStore {
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("a body file goes once its message is acknowledged") {
+    TEST_CASE("a body file goes once its message is acknowledged" *
+              doctest::test_suite("store-contract")) {
         BodyFileFixture f;
         const auto file = f.enqueueAndClaim("MSG-1");
         REQUIRE(f.store->recordAcked("MSG-1", "worker-1", "ack").ok());
         CHECK_FALSE(std::filesystem::exists(file));
     }
 
-    TEST_CASE("a body file goes when its message fails or expires, not when it waits to retry") {
+    TEST_CASE("a body file goes when its message fails or expires, not when it waits to retry" *
+              doctest::test_suite("store-contract")) {
         BodyFileFixture f;
         const auto failed = f.enqueueAndClaim("MSG-F");
         REQUIRE(f.store->recordFailed("MSG-F", "worker-1", {"0002", "duplicate"}).ok());
@@ -65,7 +67,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(std::filesystem::exists(waiting));
     }
 
-    TEST_CASE("a body file stays when the final state is not committed") {
+    TEST_CASE("a body file stays when the final state is not committed" *
+              doctest::test_suite("store-contract")) {
         BodyFileFixture f;
         const auto file = f.enqueueAndClaim("MSG-1");
         const Status lost = f.store->recordAcked("MSG-1", "someone-else", "ack");
@@ -75,7 +78,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(std::filesystem::exists(file));
     }
 
-    TEST_CASE("a body file already gone does not fail the acknowledgement") {
+    TEST_CASE("a body file already gone does not fail the acknowledgement" *
+              doctest::test_suite("store-contract")) {
         BodyFileFixture f;
         const auto file = f.enqueueAndClaim("MSG-1");
         std::filesystem::remove(file);

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -74,16 +76,15 @@ struct ConversationFixture : test::OpenStore {
             store->admitInbound(message, AuditEvent{"inbound", "received", messageId, ""}).ok());
     }
 
-    std::string auditCount() {
-        return test::RawDatabase(file).scalar("SELECT COUNT(*) FROM audit");
-    }
+    std::string auditCount() { return rawScalar("SELECT COUNT(*) FROM audit"); }
 };
 
 } // namespace
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("a workflow step stores the transfer, its parts and messages in one go") {
+    TEST_CASE("a workflow step stores the transfer, its parts and messages in one go" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         f.admitInbound("IN-1");
         WorkflowStep step;
@@ -163,7 +164,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->verifyAudit().intact);
     }
 
-    TEST_CASE("a step that cannot queue one message changes nothing at all") {
+    TEST_CASE("a step that cannot queue one message changes nothing at all" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         f.admitInbound("IN-1");
         REQUIRE(f.store->enqueue(f.outbound("OUT-DUP", "OTHER"), test::apiEvent("OUT-DUP")).ok());
@@ -188,7 +190,8 @@ TEST_SUITE("agent") {
         CHECK(f.auditCount() == auditBefore);
     }
 
-    TEST_CASE("a step naming an unknown inbound message is refused whole") {
+    TEST_CASE("a step naming an unknown inbound message is refused whole" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         WorkflowStep step;
         step.conversation = f.conversation("CONV-1");
@@ -200,14 +203,20 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->findConversation("CONV-1").has_value());
     }
 
-    TEST_CASE("a part of an unknown conversation or without ids is refused") {
+    TEST_CASE("a part of an unknown conversation or without ids is refused" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         WorkflowStep orphan;
         orphan.parts = {ConversationFixture::part("NO-SUCH", "DOC-1", "external")};
         const Status refused = f.store->applyStep(orphan);
         REQUIRE_FALSE(refused.ok());
         CHECK(refused.error().where == "store");
-        CHECK(refused.error().message.find("FOREIGN KEY") != std::string::npos);
+        // The engine's own words: SQLite "FOREIGN KEY constraint failed", PostgreSQL "violates
+        // foreign key constraint".
+        std::string words = refused.error().message;
+        std::transform(words.begin(), words.end(), words.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        CHECK(words.find("foreign key") != std::string::npos);
 
         WorkflowStep unnamed;
         unnamed.parts = {ConversationFixture::part("CONV-1", "", "external")};
@@ -216,7 +225,8 @@ TEST_SUITE("agent") {
         CHECK(missing.error().where == "parts[0]");
     }
 
-    TEST_CASE("updating a transfer keeps its creation time and replaces the rest") {
+    TEST_CASE("updating a transfer keeps its creation time and replaces the rest" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         const TimePoint created = f.clock.now();
         REQUIRE(f.store->applyStep(WorkflowStep{f.conversation("CONV-1"), {}, {}, {}, {}}).ok());
@@ -247,7 +257,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->partsOf("CONV-1").front().state == "received");
     }
 
-    TEST_CASE("transfers are listed newest first and found by deadline") {
+    TEST_CASE("transfers are listed newest first and found by deadline" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         const TimePoint start = f.clock.now();
         for (const char* id : {"CONV-A", "CONV-B", "CONV-C"}) {
@@ -279,13 +290,52 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->findConversation("CONV-Z").has_value());
     }
 
-    TEST_CASE("an empty store has no transfers and no deadline") {
+    TEST_CASE("an empty store has no transfers and no deadline" *
+              doctest::test_suite("store-contract")) {
         ConversationFixture f;
         CHECK(f.store->listConversations("", 10).empty());
         CHECK_FALSE(f.store->nextConversationDeadline().has_value());
         CHECK(f.store->conversationsDue(f.clock.now()).empty());
         CHECK(f.store->messagesOf("CONV-1").empty());
         CHECK(f.store->applyStep(WorkflowStep{}).ok());
+    }
+
+    TEST_CASE("a second step for an inbound message already processed or failed is refused "
+              "whole" *
+              doctest::test_suite("store-contract")) {
+        // Two workflows (two instances of a shared store) that read the same pending message:
+        // only the first step to commit processes it.
+        ConversationFixture f;
+        f.admitInbound("IN-1");
+        f.admitInbound("IN-2");
+        WorkflowStep first;
+        first.outbound = {f.outbound("OUT-1", "CONV-1")};
+        first.inboundProcessed = {"IN-1"};
+        REQUIRE(f.store->applyStep(first).ok());
+
+        WorkflowStep second;
+        second.conversation = f.conversation("CONV-2");
+        second.outbound = {f.outbound("OUT-2", "CONV-2")};
+        second.inboundProcessed = {"IN-2", "IN-1"};
+        second.audit = {AuditEvent{"gp2gp", "request-accepted", "IN-1", "conversation CONV-2"}};
+        const Status refused = f.store->applyStep(second);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().where == "inboundProcessed");
+        CHECK(refused.error().message ==
+              "inbound message IN-1 is processed already: it was handled by another step");
+        CHECK_FALSE(f.store->findMessage("OUT-2").has_value());
+        CHECK_FALSE(f.store->findConversation("CONV-2").has_value());
+        CHECK(f.store->findInbound("IN-2")->state == InboundState::Received);
+        CHECK(f.store->auditForMessage("IN-1").back().event == "received");
+
+        REQUIRE(f.store->markInboundFailed("IN-2", "unreadable").ok());
+        WorkflowStep late;
+        late.inboundProcessed = {"IN-2"};
+        const Status failedAlready = f.store->applyStep(late);
+        REQUIRE_FALSE(failedAlready.ok());
+        CHECK(failedAlready.error().message ==
+              "inbound message IN-2 is failed already: it was handled by another step");
+        CHECK(f.store->findInbound("IN-2")->state == InboundState::Failed);
     }
 
 } // TEST_SUITE

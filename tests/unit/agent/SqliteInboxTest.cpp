@@ -52,7 +52,7 @@ struct InboxFixture : test::OpenStore {
         return names;
     }
 
-    std::string inboxRows() { return test::RawDatabase(file).scalar("SELECT COUNT(*) FROM inbox"); }
+    std::string inboxRows() { return rawScalar("SELECT COUNT(*) FROM inbox"); }
 };
 
 using Events = std::vector<std::string>;
@@ -61,7 +61,8 @@ using Events = std::vector<std::string>;
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("an admitted inbound message is stored as received with its audit row") {
+    TEST_CASE("an admitted inbound message is stored as received with its audit row" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         const InboundMessage message = f.received("MSG-1", "MSG-1.msg");
         const auto admitted = f.store->admitInbound(message, InboxFixture::event("MSG-1"));
@@ -93,7 +94,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->verifyAudit().intact);
     }
 
-    TEST_CASE("a duplicate within its persist duration changes nothing and returns the original") {
+    TEST_CASE("a duplicate within its persist duration changes nothing and returns the original" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         const InboundMessage first = f.received("MSG-1", "first.msg");
         REQUIRE(f.store->admitInbound(first, InboxFixture::event("MSG-1")).ok());
@@ -116,7 +118,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->verifyAudit().intact);
     }
 
-    TEST_CASE("a message seen again after its persist duration replaces the old row") {
+    TEST_CASE("a message seen again after its persist duration replaces the old row" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         const InboundMessage first = f.received("MSG-1", "first.msg");
         REQUIRE(f.store->admitInbound(first, InboxFixture::event("MSG-1")).ok());
@@ -139,7 +142,8 @@ TEST_SUITE("agent") {
         CHECK(f.events("MSG-1") == Events{"inbound received", "inbound received"});
     }
 
-    TEST_CASE("a replacement that reuses the old file name keeps the file") {
+    TEST_CASE("a replacement that reuses the old file name keeps the file" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         REQUIRE(
             f.store->admitInbound(f.received("MSG-1", "MSG-1.msg"), InboxFixture::event("MSG-1"))
@@ -150,7 +154,8 @@ TEST_SUITE("agent") {
         CHECK(std::filesystem::exists(again.bodyFile));
     }
 
-    TEST_CASE("a message that cannot be processed is marked failed and kept") {
+    TEST_CASE("a message that cannot be processed is marked failed and kept" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         REQUIRE(
             f.store->admitInbound(f.received("MSG-1", "a.msg"), InboxFixture::event("MSG-1")).ok());
@@ -168,7 +173,8 @@ TEST_SUITE("agent") {
         CHECK(missing.error().message == "no inbound message NOPE");
     }
 
-    TEST_CASE("pending inbound messages come oldest first up to the limit") {
+    TEST_CASE("pending inbound messages come oldest first up to the limit" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         for (const char* id : {"MSG-A", "MSG-B", "MSG-C"}) {
             REQUIRE(f.store
@@ -185,7 +191,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->findInbound("MSG-A")->state == InboundState::Processed);
     }
 
-    TEST_CASE("purging forgets handled messages past their persist duration and their files") {
+    TEST_CASE("purging forgets handled messages past their persist duration and their files" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         const InboundMessage processed = f.received("MSG-P", "p.msg", 1h);
         const InboundMessage failed = f.received("MSG-F", "f.msg", 1h);
@@ -227,7 +234,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(again->duplicate);
     }
 
-    TEST_CASE("admitting needs a MessageId and a body file") {
+    TEST_CASE("admitting needs a MessageId and a body file" *
+              doctest::test_suite("store-contract")) {
         InboxFixture f;
         InboundMessage message = f.received("MSG-1", "a.msg");
         message.messageId.clear();

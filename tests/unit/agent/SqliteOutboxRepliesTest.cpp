@@ -78,7 +78,8 @@ StoredReply referralCreated() {
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("an e-RS message keeps its kind, method, headers and idempotence through a claim") {
+    TEST_CASE("an e-RS message keeps its kind, method, headers and idempotence through a claim" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         const OutboundMessage message = f.fhirMessage(id);
@@ -97,7 +98,8 @@ TEST_SUITE("agent") {
         CHECK(*claimed.retryInterval == 1000ms);
     }
 
-    TEST_CASE("a message enqueued without the new fields is an idempotent ebXML POST") {
+    TEST_CASE("a message enqueued without the new fields is an idempotent ebXML POST" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(makeMessage(id, f.clock.now()), test::apiEvent(id)));
@@ -109,7 +111,8 @@ TEST_SUITE("agent") {
         CHECK(claimed.pollUrl.empty());
     }
 
-    TEST_CASE("messages queued by a workflow step keep the new fields too") {
+    TEST_CASE("messages queued by a workflow step keep the new fields too" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         WorkflowStep step;
@@ -127,7 +130,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(claimed.idempotent);
     }
 
-    TEST_CASE("an unknown kind or method is refused and nothing is stored") {
+    TEST_CASE("an unknown kind or method is refused and nothing is stored" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         OutboundMessage message = f.fhirMessage(id);
@@ -146,7 +150,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->findMessage(id).has_value());
     }
 
-    TEST_CASE("the reply that acknowledged a message is kept for its workflow") {
+    TEST_CASE("the reply that acknowledged a message is kept for its workflow" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(f.fhirMessage(id), test::apiEvent(id)));
@@ -168,7 +173,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->replyOf("no-such-message").has_value());
     }
 
-    TEST_CASE("the reply that failed a message is kept with its error") {
+    TEST_CASE("the reply that failed a message is kept with its error" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(f.fhirMessage(id), test::apiEvent(id)));
@@ -189,7 +195,8 @@ TEST_SUITE("agent") {
         CHECK(f.audit(id).back().detail == "code http-409");
     }
 
-    TEST_CASE("replies are recorded only by the lease holder") {
+    TEST_CASE("replies are recorded only by the lease holder" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(f.fhirMessage(id), test::apiEvent(id)));
@@ -205,7 +212,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->replyOf(id).has_value());
     }
 
-    TEST_CASE("a reply body is kept up to 1 MiB and cut beyond, with an audit note") {
+    TEST_CASE("a reply body is kept up to 1 MiB and cut beyond, with an audit note" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string whole = f.newId();
         const std::string cut = f.newId();
@@ -230,7 +238,8 @@ TEST_SUITE("agent") {
         CHECK(f.audit(cut).back().detail == "HTTP 200; reply body cut to 1048576 of 1048586 bytes");
     }
 
-    TEST_CASE("a deferred reply is polled, not resent, until the answer is kept") {
+    TEST_CASE("a deferred reply is polled, not resent, until the answer is kept" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         // One attempt allowed: polls are not attempts, so they must not exhaust it.
@@ -272,7 +281,7 @@ TEST_SUITE("agent") {
                                      "reply-deferred", "sending", "acked"});
     }
 
-    TEST_CASE("a poll that fails is retried as a poll") {
+    TEST_CASE("a poll that fails is retried as a poll" * doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(makeMessage(id, f.clock.now()), test::apiEvent(id)));
@@ -287,7 +296,8 @@ TEST_SUITE("agent") {
         CHECK(again.record.attempts == 1);
     }
 
-    TEST_CASE("a deferral whose poll would come after expiry expires the message") {
+    TEST_CASE("a deferral whose poll would come after expiry expires the message" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(makeMessage(id, f.clock.now(), 3s), test::apiEvent(id)));
@@ -305,7 +315,7 @@ TEST_SUITE("agent") {
               "2026-03-15T06:51:11.000Z");
     }
 
-    TEST_CASE("a deferral without a poll URL is refused") {
+    TEST_CASE("a deferral without a poll URL is refused" * doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         REQUIRE(f.store->enqueue(makeMessage(id, f.clock.now()), test::apiEvent(id)));

@@ -59,7 +59,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(messageStateFromString("retry_wait").has_value());
     }
 
-    TEST_CASE("a message goes queued, sending, retry-wait, sending, acked") {
+    TEST_CASE("a message goes queued, sending, retry-wait, sending, acked" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         const OutboundMessage message = makeMessage(id, f.clock.now());
@@ -128,7 +129,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->verifyAudit().intact);
     }
 
-    TEST_CASE("enqueueing the same MessageId twice fails and stores nothing more") {
+    TEST_CASE("enqueueing the same MessageId twice fails and stores nothing more" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne();
         OutboundMessage again = makeMessage(id, f.clock.now());
@@ -144,7 +146,7 @@ TEST_SUITE("agent") {
         CHECK(claimed->front().body == makeMessage(id, f.clock.now()).body);
     }
 
-    TEST_CASE("an empty MessageId is refused") {
+    TEST_CASE("an empty MessageId is refused" * doctest::test_suite("store-contract")) {
         Fixture f;
         const Status result = f.store->enqueue(makeMessage("", f.clock.now()), test::apiEvent(""));
         REQUIRE_FALSE(result);
@@ -152,7 +154,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->auditAfter(0, 10).empty());
     }
 
-    TEST_CASE("claims wait for the next attempt time and come oldest first") {
+    TEST_CASE("claims wait for the next attempt time and come oldest first" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string later = f.newId();
         REQUIRE(f.store->enqueue(makeMessage(later, f.clock.now() + 1min), test::apiEvent(later)));
@@ -176,7 +179,8 @@ TEST_SUITE("agent") {
         CHECK(claimed->front().record.messageId == later);
     }
 
-    TEST_CASE("a leased message is not claimed again until the lease runs out") {
+    TEST_CASE("a leased message is not claimed again until the lease runs out" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne();
         REQUIRE(f.store->claimDue("worker-a", 60s, 10)->size() == 1);
@@ -199,7 +203,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->recordAcked(id, "worker-b", "ack"));
     }
 
-    TEST_CASE("outcomes recorded by anyone but the lease holder are refused") {
+    TEST_CASE("outcomes recorded by anyone but the lease holder are refused" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne();
         REQUIRE(f.store->claimDue("holder", 60s, 10)->size() == 1);
@@ -236,7 +241,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->recordAcked(id, "holder", "ack twice"));
     }
 
-    TEST_CASE("messages past their persist duration expire when claims look for work") {
+    TEST_CASE("messages past their persist duration expire when claims look for work" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne(10s);
         f.clock.advance(10s);
@@ -255,7 +261,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(f.store->nextDueTime().has_value());
     }
 
-    TEST_CASE("a retry that would come after expiry expires the message at once") {
+    TEST_CASE("a retry that would come after expiry expires the message at once" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne(10min);
         REQUIRE(f.store->claimDue("worker", 60s, 10)->size() == 1);
@@ -273,7 +280,8 @@ TEST_SUITE("agent") {
         CHECK(f.stateOf(id) == "expired");
     }
 
-    TEST_CASE("a message fails once it has used its maximum attempts") {
+    TEST_CASE("a message fails once it has used its maximum attempts" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.enqueueOne(1h, 2);
         for (int attempt = 1; attempt <= 2; ++attempt) {
@@ -294,7 +302,8 @@ TEST_SUITE("agent") {
               "code retries-exhausted after 2 attempts");
     }
 
-    TEST_CASE("permanent failures and expiry reported by the sender end the message") {
+    TEST_CASE("permanent failures and expiry reported by the sender end the message" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string failed = f.enqueueOne();
         const std::string expired = f.enqueueOne();
@@ -316,6 +325,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->claimDue("worker", 60s, 10)->empty());
     }
 
+    // Not in the store contract: a shared PostgreSQL store releases nothing at start-up (other
+    // instances are sending those messages); its leases lapse instead (PostgresStoreTest).
     TEST_CASE("releasing all leases at start-up makes interrupted messages due now") {
         Fixture f;
         const std::string a = f.enqueueOne();
@@ -347,15 +358,15 @@ TEST_SUITE("agent") {
         }
     }
 
-    TEST_CASE("state survives closing and reopening the file") {
+    TEST_CASE("state survives closing and reopening the store" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string sent = f.enqueueOne();
         REQUIRE(f.store->claimDue("worker", 60s, 10)->size() == 1);
         REQUIRE(f.store->recordAcked(sent, "worker", "ack"));
         const std::string waiting = f.enqueueOne();
-        f.store.reset();
 
-        f.store = openSqliteStore(f.file, f.clock);
+        f.reopen();
         CHECK(f.stateOf(sent) == "acked");
         CHECK(f.stateOf(waiting) == "queued");
         CHECK(f.events(sent) == Events{"accepted", "sending", "acked"});
@@ -366,7 +377,8 @@ TEST_SUITE("agent") {
         CHECK(claimed->front().body == makeMessage(waiting, f.clock.now()).body);
     }
 
-    TEST_CASE("status counts every state and reports the last transport error") {
+    TEST_CASE("status counts every state and reports the last transport error" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         StatusSummary empty = f.store->status();
         CHECK(empty.counts.size() == 6);
@@ -411,7 +423,8 @@ TEST_SUITE("agent") {
         CHECK(queued != sending);
     }
 
-    TEST_CASE("the next due time covers waiting messages, their expiry and leases") {
+    TEST_CASE("the next due time covers waiting messages, their expiry and leases" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         CHECK_FALSE(f.store->nextDueTime().has_value());
         const TimePoint start = f.clock.now();

@@ -33,3 +33,12 @@ TEST_CASE("storage faults: a full disk is told from a failing one and from other
           "none");
     CHECK(faultOf(failure("nhsNumber", "check digit does not match")) == "none");
 }
+
+TEST_CASE("storage faults: PostgreSQL's disk full and I/O error are read from their SQLSTATE") {
+    CHECK(faultOf(failure("store", "enqueue: statement failed: ERROR:  could not extend file"
+                                   " \"base/5/16384\" (SQLSTATE 53100)")) == "full");
+    CHECK(faultOf(failure("store", "COMMIT: statement failed: ERROR:  could not read block 7"
+                                   " (SQLSTATE 58030)")) == "io-error");
+    CHECK(faultOf(failure("store", "enqueue: statement failed: ERROR:  duplicate key value"
+                                   " (SQLSTATE 23505)")) == "none");
+}

@@ -18,14 +18,15 @@ using namespace std::chrono_literals;
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("concurrent enqueues and claims deliver every message exactly once") {
+    TEST_CASE("concurrent enqueues and claims deliver every message exactly once" *
+              doctest::test_suite("store-contract")) {
         constexpr int kProducers = 4;
         constexpr int kPerProducer = 200;
         constexpr int kTotal = kProducers * kPerProducer;
 
-        test::TempDir dir;
-        test::ManualClock clock;
-        auto store = openSqliteStore(dir.file("agent.db"), clock);
+        test::OpenStore open;
+        test::ManualClock& clock = open.clock;
+        std::unique_ptr<Store>& store = open.store;
 
         std::atomic<int> enqueueFailures{0};
         std::atomic<int> ackFailures{0};

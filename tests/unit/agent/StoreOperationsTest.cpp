@@ -65,7 +65,56 @@ struct Fixture : test::OpenStore {
 
 TEST_SUITE("agent") {
 
-    TEST_CASE("listMessages filters by any of several states, newest first, within the limit") {
+    TEST_CASE("a message keeps its practice, and lists and counts can be limited to practices" *
+              doctest::test_suite("store-contract")) {
+        Fixture f;
+        const auto enqueueFor = [&f](const std::string& practice) {
+            const std::string id = f.newId();
+            auto message = makeMessage(id, f.clock.now());
+            message.practice = practice;
+            REQUIRE(f.store->enqueue(message, test::apiEvent(id)));
+            f.clock.advance(1s);
+            return id;
+        };
+        const std::string older = enqueueFor(""); // stored before practices existed
+        const std::string ofA = enqueueFor("A83008");
+        const std::string ofB = enqueueFor("B81001");
+
+        REQUIRE(f.store->findMessage(ofB).has_value());
+        CHECK(f.store->findMessage(ofB)->practice == "B81001");
+        CHECK(f.store->findMessage(older)->practice.empty());
+        auto claimed = f.store->claimDue(kOwner, 60s, 10);
+        REQUIRE(claimed);
+        bool sawA = false;
+        for (const ClaimedMessage& message : *claimed) {
+            if (message.record.messageId == ofA) {
+                sawA = true;
+                CHECK(message.record.practice == "A83008");
+            }
+        }
+        CHECK(sawA);
+
+        const auto onlyB = f.store->listMessages({}, 10, {"B81001"});
+        REQUIRE(onlyB.size() == 1);
+        CHECK(onlyB[0].messageId == ofB);
+        const auto defaultAndA = f.store->listMessages({}, 10, {"A83008", ""});
+        REQUIRE(defaultAndA.size() == 2);
+        CHECK(defaultAndA[0].messageId == ofA);
+        CHECK(defaultAndA[1].messageId == older);
+        CHECK(f.store->listMessages({MessageState::Queued}, 10, {"A83008"}).empty());
+        CHECK(f.store->listMessages({MessageState::Sending}, 10, {"A83008"}).size() == 1);
+        CHECK(f.store->listMessages({}, 10, {}).size() == 3);
+
+        const StatusSummary status = f.store->status();
+        CHECK(status.counts.at(MessageState::Sending) == 3);
+        REQUIRE(status.countsByPractice.count("B81001") == 1);
+        CHECK(status.countsByPractice.at("B81001").at(MessageState::Sending) == 1);
+        CHECK(status.countsByPractice.at("").at(MessageState::Sending) == 1);
+        CHECK(status.countsByPractice.count("C99999") == 0);
+    }
+
+    TEST_CASE("listMessages filters by any of several states, newest first, within the limit" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string failed = f.failOne();
         f.clock.advance(1s);
@@ -73,17 +122,19 @@ TEST_SUITE("agent") {
         f.clock.advance(1s);
         const std::string queuedNew = f.enqueueOne();
 
-        const auto queued = f.store->listMessages({MessageState::Queued}, 10);
+        const auto queued = f.store->listMessages({MessageState::Queued}, 10, {});
         REQUIRE(queued.size() == 2);
         CHECK(queued[0].messageId == queuedNew);
         CHECK(queued[1].messageId == queuedOld);
 
-        const auto both = f.store->listMessages({MessageState::Queued, MessageState::Failed}, 10);
+        const auto both =
+            f.store->listMessages({MessageState::Queued, MessageState::Failed}, 10, {});
         CHECK(both.size() == 3);
-        CHECK(f.store->listMessages({}, 10).size() == 3);
-        CHECK(f.store->listMessages({MessageState::Queued, MessageState::Failed}, 1).size() == 1);
+        CHECK(f.store->listMessages({}, 10, {}).size() == 3);
+        CHECK(f.store->listMessages({MessageState::Queued, MessageState::Failed}, 1, {}).size() ==
+              1);
 
-        const auto failures = f.store->listMessages({MessageState::Failed}, 10);
+        const auto failures = f.store->listMessages({MessageState::Failed}, 10, {});
         REQUIRE(failures.size() == 1);
         CHECK(failures[0].messageId == failed);
         REQUIRE(failures[0].lastError.has_value());
@@ -91,7 +142,8 @@ TEST_SUITE("agent") {
         CHECK_FALSE(failures[0].acknowledgedAt.has_value());
     }
 
-    TEST_CASE("a retried message is queued again with a fresh persist window and no attempts") {
+    TEST_CASE("a retried message is queued again with a fresh persist window and no attempts" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.failOne(30min);
         f.clock.advance(2h); // long past the first window
@@ -120,7 +172,8 @@ TEST_SUITE("agent") {
         CHECK(claimed->front().record.attempts == 1);
     }
 
-    TEST_CASE("an expired message can be retried; a live or acked one cannot") {
+    TEST_CASE("an expired message can be retried; a live or acked one cannot" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string expired = f.enqueueOne(1min);
         f.clock.advance(2min);
@@ -140,7 +193,8 @@ TEST_SUITE("agent") {
         CHECK(f.rowsOf(expired, "retry-requested").size() == 1); // refusals write nothing
     }
 
-    TEST_CASE("a message whose large body file was deleted when it failed is not retried") {
+    TEST_CASE("a message whose large body file was deleted when it failed is not retried" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         OutboundMessage message = makeMessage(id, f.clock.now());
@@ -163,7 +217,8 @@ TEST_SUITE("agent") {
         CHECK(f.stateOf(id) == "failed");
     }
 
-    TEST_CASE("acknowledging takes a failure out of needsAttention, once, audited") {
+    TEST_CASE("acknowledging takes a failure out of needsAttention, once, audited" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string first = f.failOne();
         const std::string second = f.failOne();
@@ -184,7 +239,8 @@ TEST_SUITE("agent") {
     }
 
     TEST_CASE(
-        "while paused nothing is claimed, submissions queue, and the flag survives reopening") {
+        "while paused nothing is claimed, submissions queue, and the flag survives reopening" *
+        doctest::test_suite("store-contract")) {
         Fixture f;
         REQUIRE(f.store->setDispatchPaused(true, f.staff()));
         const std::string id = f.enqueueOne(); // still accepted
@@ -198,8 +254,7 @@ TEST_SUITE("agent") {
         REQUIRE(f.store->nextDueTime().has_value());
         CHECK(*f.store->nextDueTime() == f.clock.now() + 1h + 1ms);
 
-        f.store.reset();
-        f.store = openSqliteStore(f.file, f.clock);
+        f.reopen();
         CHECK(f.store->status().paused);
         CHECK(f.store->claimDue(kOwner, 60s, 10)->empty());
 
@@ -210,7 +265,8 @@ TEST_SUITE("agent") {
         CHECK(claimed->size() == 1);
     }
 
-    TEST_CASE("pausing and resuming are audited once per change") {
+    TEST_CASE("pausing and resuming are audited once per change" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         REQUIRE(f.store->setDispatchPaused(true, f.staff()));
         REQUIRE(f.store->setDispatchPaused(true, f.staff())); // already paused: nothing written
@@ -223,7 +279,8 @@ TEST_SUITE("agent") {
                                                  "dispatch-resumed by api:desk"});
     }
 
-    TEST_CASE("a paused store still expires messages past their persist duration") {
+    TEST_CASE("a paused store still expires messages past their persist duration" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         REQUIRE(f.store->setDispatchPaused(true, f.staff()));
         const std::string id = f.enqueueOne(1min);
@@ -233,7 +290,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->status().needsAttention == 1);
     }
 
-    TEST_CASE("status reports the last send, and GP2GP transfers by state") {
+    TEST_CASE("status reports the last send, and GP2GP transfers by state" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         CHECK_FALSE(f.store->status().lastSentAt.has_value());
         f.enqueueOne();
@@ -272,7 +330,8 @@ TEST_SUITE("agent") {
         CHECK(f.store->status().transferStates.at("closed") == 2);
     }
 
-    TEST_CASE("a retried prescription's rejected items wait as queued again") {
+    TEST_CASE("a retried prescription's rejected items wait as queued again" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         const std::string id = f.newId();
         const OutboundMessage message = makeMessage(id, f.clock.now());
@@ -298,7 +357,8 @@ TEST_SUITE("agent") {
         CHECK(items[0].code.empty());
     }
 
-    TEST_CASE("latestAudit gives the newest rows, oldest first") {
+    TEST_CASE("latestAudit gives the newest rows, oldest first" *
+              doctest::test_suite("store-contract")) {
         Fixture f;
         for (int i = 0; i < 5; ++i) {
             f.enqueueOne();

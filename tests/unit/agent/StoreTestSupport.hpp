@@ -1,8 +1,11 @@
 #pragma once
 
-// Shared by the store's test files: a fresh directory per test, messages to enqueue, and raw
-// sqlite3 access to the file for the tests that play an intruder or inspect the schema.
+// Shared by the store's test files: a fresh store per test (SQLite, or PostgreSQL in the agent-pg
+// run), messages to enqueue, and raw sqlite3 access to the file for the tests that play an
+// intruder or inspect the schema. Test cases that use the Store interface alone belong to the
+// doctest suite "store-contract", which runs on both engines (docs/testing.md).
 
+#include "PostgresTestDatabase.hpp"
 #include "TestDoubles.hpp"
 
 #include <gp/agent/store/Store.hpp>
@@ -13,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -41,14 +45,57 @@ private:
     std::filesystem::path m_path;
 };
 
-/// A SQLite store in a fresh directory, on a manual clock, with seeded ids. The members are
-/// built in this order because the file lives in the directory and the store reads the clock.
+/// The instance name the store tests give a PostgreSQL store (its audit chain).
+inline constexpr const char* kTestInstance = "test";
+
+/// Where a test's store keeps its state: the SQLite file `sqliteFile`, unless the run sets
+/// GP_TEST_STORE_ENGINE=postgresql (ctest -L agent-pg): then a fresh schema of the test server,
+/// dropped with this object, the store opened as instance kTestInstance. Declare it after the
+/// directory that holds the file and before the store.
+class TestStoreState {
+public:
+    explicit TestStoreState(std::filesystem::path sqliteFile) : m_file(std::move(sqliteFile)) {
+        if (storeTestsUsePostgres()) {
+            m_postgres.emplace();
+        }
+    }
+
+    /// Opens a store on this state; close the previous one first (a PostgreSQL instance name is
+    /// held while its store is open, as a SQLite file is by its process).
+    std::unique_ptr<agent::Store> open(const agent::Clock& clock) const {
+        if (m_postgres) {
+            return agent::openPostgresStore(m_postgres->url(), kTestInstance, clock);
+        }
+        return agent::openSqliteStore(m_file, clock);
+    }
+    /// The schema, in the agent-pg run; null on SQLite.
+    PostgresTestDatabase* postgres() { return m_postgres ? &*m_postgres : nullptr; }
+
+private:
+    std::filesystem::path m_file;
+    std::optional<PostgresTestDatabase> m_postgres;
+};
+
+/// A fresh store (see TestStoreState) on a manual clock, with seeded ids, and a fresh directory
+/// for the files a test writes (large bodies). The members are built in this order because the
+/// file lives in the directory, and the store reads the clock and lives in the file or schema.
 struct OpenStore {
     TempDir dir;
     ManualClock clock;
     SeededRandom random;
     std::filesystem::path file = dir.file("agent.db");
-    std::unique_ptr<agent::Store> store = agent::openSqliteStore(file, clock);
+    TestStoreState engine{file};
+    std::unique_ptr<agent::Store> store = engine.open(clock);
+
+    /// Closes the store and opens it again on the same state, as a restart would.
+    void reopen() {
+        store.reset();
+        store = engine.open(clock);
+    }
+
+    /// The first column of the first row of `sql`, read past the store (SQL both engines
+    /// understand, e.g. counting rows).
+    std::string rawScalar(const std::string& sql);
 };
 
 inline agent::OutboundMessage makeMessage(const std::string& messageId, agent::TimePoint createdAt,
@@ -120,5 +167,12 @@ public:
 private:
     std::unique_ptr<sqlite3, int (*)(sqlite3*)> m_handle{nullptr, &sqlite3_close};
 };
+
+inline std::string OpenStore::rawScalar(const std::string& sql) {
+    if (PostgresTestDatabase* postgres = engine.postgres()) {
+        return postgres->scalar(sql);
+    }
+    return RawDatabase(file).scalar(sql);
+}
 
 } // namespace gp::test

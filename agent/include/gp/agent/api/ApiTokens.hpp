@@ -24,7 +24,15 @@ struct TokenEntry {
     Scope scope = Scope::Read;
     std::string created; // ISO 8601 UTC, when `gp-agentctl token add` made it
     std::string hash;    // lower-case hex SHA-256 of the token
+    /// The practices (upper-case ODS codes) it may act for; empty: all (docs/multi-practice.md).
+    std::vector<std::string> practices = {};
 };
+
+/// A token's practices as the file and `gp-agentctl token add --practices` spell them: "all", or
+/// ODS codes separated by commas ("A83008,B81001"). The error names the code at fault.
+Result<std::vector<std::string>> parseTokenPractices(std::string_view text);
+/// "all" for none, else the codes joined by commas.
+std::string formatTokenPractices(const std::vector<std::string>& practices);
 
 /// 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit: safe in a file line, a log line
 /// and an audit actor.
@@ -36,8 +44,9 @@ std::string tokenHash(std::string_view token);
 /// A new token: 32 bytes from the kernel's random source, as 64 hex digits.
 std::string newSecretToken();
 
-/// Parses the tokens file: one token a line, "NAME SCOPE CREATED SHA256", blank lines and lines
-/// starting with '#' ignored. The error names the line and what is wrong with it.
+/// Parses the tokens file: one token a line, "NAME SCOPE CREATED SHA256 [PRACTICES]" (PRACTICES
+/// as parseTokenPractices reads them; absent: all), blank lines and lines starting with '#'
+/// ignored. The error names the line and what is wrong with it.
 Result<std::vector<TokenEntry>> parseTokenFile(std::string_view text);
 std::string formatTokenFile(const std::vector<TokenEntry>& entries);
 

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <gp/agent/config/Practices.hpp>
+
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gp::agent::api {
 
@@ -43,8 +47,17 @@ struct Caller {
     /// The Unix user gp-agentctl says ran it (X-Gp-Operator). Informational only: the token is
     /// what authenticates, so anyone holding a token can claim any name here.
     std::string operatorName = {};
+    /// The practices (ODS codes) the token may act for; empty: every practice of the agent
+    /// (docs/multi-practice.md).
+    std::vector<std::string> practices = {};
 
     bool may(Scope needed) const { return static_cast<int>(scope) >= static_cast<int>(needed); }
+    bool mayActFor(std::string_view odsCode) const {
+        return practices.empty() ||
+               std::any_of(practices.begin(), practices.end(), [&](const std::string& allowed) {
+                   return sameOdsCode(allowed, odsCode);
+               });
+    }
     std::string actor() const {
         return operatorName.empty() ? "api:" + name : "api:" + name + " (cli:" + operatorName + ")";
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Practices.hpp>
 #include <gp/agent/eps/EpsSubmissions.hpp>
 #include <gp/agent/store/Store.hpp>
 #include <gp/agent/transport/ServerTls.hpp>
@@ -29,6 +30,9 @@ struct LocalApiSettings {
     ServerTlsSettings tls; // a server certificate only: callers authenticate with the token
     /// The named tokens (api.tokensFile), beside `token` (the local administrator's, Full scope).
     std::filesystem::path tokensFile = {};
+    /// store.engine and store.instance, for the status JSON's "store" (with leadsWorkflows).
+    std::string storeEngine = "sqlite";
+    std::string storeInstance = {};
 };
 
 /// The clinical system's and staff's way in: JSON over HTTP on the practice server.
@@ -45,6 +49,9 @@ public:
         Gp2gpService* gp2gp = nullptr;     // null: the /v1/gp2gp/ routes that act answer 503
         EpsCancellations* epsCancellations = nullptr; // null: POST /v1/eps/cancellations is 503
         ErsService* ers = nullptr;                    // null: POST /v1/ers/referrals answers 503
+        /// The practices requests may name (docs/multi-practice.md); null: the parts' own one
+        /// practice, and a request naming any practice is answered 404.
+        const PracticeDirectory* practices = nullptr;
     };
 
     LocalApi(Dependencies dependencies, LocalApiSettings settings);

@@ -2,6 +2,8 @@
 
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Practices.hpp>
+#include <gp/agent/store/Store.hpp>
 #include <gp/agent/transport/HttpTransport.hpp>
 #include <gp/agent/transport/ServerTls.hpp>
 
@@ -34,9 +36,22 @@ const std::vector<KeyDeclaration>& declaredKeys();
 /// The agent's configuration after validation.
 struct AgentSettings {
     std::filesystem::path stateDir;
+    /// store.*: which engine keeps the state; with PostgreSQL, this instance's name in the fleet.
+    struct StoreSettings {
+        std::string engine = "sqlite"; // or "postgresql"
+        std::string url;               // may hold a password: log maskStoreUrl(url) only
+        std::string instance;          // postgresql: unique in the fleet (host name by default)
+    } store;
+    /// store.filesDir: message bodies and received files (inbox/, gp2gp/, ers/); empty in settings
+    /// made by hand: see filesDirOf.
+    std::filesystem::path filesDir;
     std::string odsCode;
     std::string partyKey;
     std::string asid;
+    /// Every practice the agent acts for, the default (agent.* above) first, then those of
+    /// agent.practicesFile (docs/multi-practice.md). Empty in settings made by hand: see
+    /// practicesOf.
+    std::vector<Practice> practices;
 
     std::string apiBind;
     int apiPort = 7670;
@@ -104,6 +119,19 @@ struct LoadedSettings {
     AgentSettings settings;
     std::vector<std::string> warnings; // unknown keys, e.g. "unknown key 'spine.ulr' ignored"
 };
+
+/// The practices of `settings`, for a PracticeDirectory: `settings.practices`, or when that is
+/// empty the one practice of agent.odsCode, agent.partyKey and agent.asid.
+std::vector<Practice> practicesOf(const AgentSettings& settings);
+
+/// `url` (store.url) with any password replaced by ***, for logs and error messages.
+std::string maskStoreUrl(std::string_view url);
+
+/// The store `settings` name, for openStore.
+StoreLocation storeLocationOf(const AgentSettings& settings);
+
+/// Where message bodies and received files live: store.filesDir, or agent.stateDir.
+std::filesystem::path filesDirOf(const AgentSettings& settings);
 
 /// Validates every declared key. The first invalid value is an Error whose `where` is the key.
 Result<LoadedSettings> loadSettings(const Poco::Util::AbstractConfiguration& config);

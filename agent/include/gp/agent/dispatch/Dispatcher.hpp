@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +55,10 @@ public:
     /// Makes one transport; called as senders need them, never more than `threads` in all. Each
     /// transport keeps its connections alive between the messages it carries.
     using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
+    /// Makes one transport that sends as the practice with this ODS code (its own client
+    /// certificate), for the practices given to setPracticeTransports.
+    using PracticeTransportFactory =
+        std::function<std::unique_ptr<HttpTransport>(const std::string& odsCode)>;
 
     Dispatcher(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
                RetryPolicy policy, TransportFactory transports, DispatcherSettings settings);
@@ -75,6 +80,14 @@ public:
     using FinishedListener = std::function<void(const MessageRecord&)>;
     void setFinishedListener(FinishedListener listener);
 
+    /// Messages of the practices in `odsCodes` (MessageRecord::practice) go out only on
+    /// transports `factory` makes for that practice; every other message on the transports of
+    /// the main factory. Made as needed, kept alive per practice and endpoint; all transports
+    /// together stay within the number of senders, an idle one of another practice giving way.
+    /// Set before start().
+    void setPracticeTransports(const std::vector<std::string>& odsCodes,
+                               PracticeTransportFactory factory);
+
     /// One pass for tests and tools: claim what is due, send each in turn on `transport`, record.
     /// Returns how many were sent.
     int runOnce(HttpTransport& transport);
@@ -95,8 +108,13 @@ private:
     void waitForWork(std::unique_lock<std::mutex>& lock);
     std::deque<Queued>::iterator findSendable(); // first whose endpoint is below its cap
     std::optional<Queued> takeSendable();
-    std::unique_ptr<HttpTransport> borrowTransport(const std::string& endpoint);
-    void returnTransport(const std::string& endpoint, std::unique_ptr<HttpTransport> transport);
+    /// Whose transports carry `record`: its practice's upper-cased ODS code when that practice
+    /// sends under a certificate of its own, "" (the agent's transports) otherwise.
+    std::string senderIdentityOf(const MessageRecord& record) const;
+    std::unique_ptr<HttpTransport> borrowTransport(const std::string& identity,
+                                                   const std::string& endpoint);
+    void returnTransport(const std::string& identity, const std::string& endpoint,
+                         std::unique_ptr<HttpTransport> transport);
     void sendQueued(Queued queued);
 
     void announceFinished(const MessageRecord& record, MessageState state);
@@ -113,6 +131,8 @@ private:
     std::mutex m_randomMutex;
     RetryPolicy m_policy;
     TransportFactory m_transports;
+    PracticeTransportFactory m_practiceTransports;
+    std::set<std::string, std::less<>> m_practicesWithOwnTransport; // upper-cased ODS codes
     DispatcherSettings m_settings;
 
     std::mutex m_mutex;
@@ -135,8 +155,12 @@ private:
     bool m_timekeeper = false; // a sender waits for m_wakeAt (the others wait without a deadline)
     std::chrono::steady_clock::time_point m_timekeeperDeadline;
 
-    // Idle transports by the endpoint they last talked to (the one they hold a connection to).
-    std::map<std::string, std::vector<std::unique_ptr<HttpTransport>>, std::less<>> m_idle;
+    // Idle transports by whom they send as (senderIdentityOf) and the endpoint they last talked
+    // to (the one they hold a connection to). A transport never changes identity.
+    using IdleByEndpoint =
+        std::map<std::string, std::vector<std::unique_ptr<HttpTransport>>, std::less<>>;
+    std::map<std::string, IdleByEndpoint, std::less<>> m_idle;
+    int m_transportCount = 0; // made by the factories and not yet destroyed, idle or lent
 };
 
 } // namespace gp::agent

@@ -31,9 +31,17 @@ public:
     EpsCancellations(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
                      EpsRouting routing);
 
+    /// For the practice of the routing given at construction (the agent's default).
     CancellationResult cancel(std::string_view json, const std::string& actor);
+    /// For `practice`, under its party key and ASID. A prescription this agent sent for another
+    /// of its practices is refused (field "practice").
+    CancellationResult cancel(std::string_view json, const std::string& actor,
+                              const Practice& practice);
 
 private:
+    CancellationResult cancelAs(std::string_view json, const std::string& actor,
+                                const EpsRouting& routing);
+
     Store& m_store;
     const Clock& m_clock;
     messaging::ids::RandomSource& m_random;

@@ -2,6 +2,7 @@
 
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Practices.hpp>
 #include <gp/agent/store/Store.hpp>
 #include <gp/messaging/ids/RandomSource.hpp>
 
@@ -22,6 +23,15 @@ struct EpsRouting {
     std::string spineAsid;
     Milliseconds persistDuration{300000};
     int maxAttempts = 0;
+
+    /// The same routing with `practice` as the sender: its party key, ASID and ODS code.
+    EpsRouting forPractice(const Practice& practice) const {
+        EpsRouting routing = *this;
+        routing.fromPartyKey = practice.partyKey;
+        routing.fromAsid = practice.asid;
+        routing.practiceOdsCode = practice.odsCode;
+        return routing;
+    }
 };
 
 struct SubmissionResult {
@@ -42,9 +52,17 @@ public:
     EpsSubmissions(Store& store, const Clock& clock, messaging::ids::RandomSource& random,
                    EpsRouting routing);
 
+    /// For the practice of the routing given at construction (the agent's default).
     SubmissionResult submit(std::string_view json, const std::string& actor);
+    /// For `practice`: its ODS code fills the organisation left out, and the message goes out
+    /// under its party key and ASID (docs/multi-practice.md).
+    SubmissionResult submit(std::string_view json, const std::string& actor,
+                            const Practice& practice);
 
 private:
+    SubmissionResult submitAs(std::string_view json, const std::string& actor,
+                              const EpsRouting& routing);
+
     Store& m_store;
     const Clock& m_clock;
     messaging::ids::RandomSource& m_random;

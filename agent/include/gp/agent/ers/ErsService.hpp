@@ -24,6 +24,8 @@ struct ErsReferralInput {
     std::vector<std::string> serviceIds;
     std::string letterFile; // path readable by the agent; empty: no letter
     std::string letterContentType = "application/pdf";
+    /// The ODS code of the practice referring (its e-RS calls name it); empty: the default.
+    std::string practice = {};
 };
 
 /// A service search (A010) for a patient.
@@ -31,6 +33,7 @@ struct ErsServiceQuery {
     std::string nhsNumber;
     std::string specialty; // e-RS specialty code such as "CARDIOLOGY"; empty: any
     std::string priority = "ROUTINE";
+    std::string practice = {}; // the ODS code the search is made as; empty: the default
 };
 
 /// Why a call made while the caller waits (a service search, the read before a cancel) did not
@@ -84,6 +87,9 @@ public:
 
     /// The dispatcher recorded a final state for an outbound message (any service).
     void outboundFinished(const MessageRecord& message);
+    /// Another instance sharing the store changed it, or this one now leads the workflows
+    /// (StoreSignal): the worker looks at the requests again.
+    void storeChanged();
 
     /// Validates the input, copies the letter, and stores the request with its create message in
     /// one transaction. Returns the request id. Errors name the field ("nhsNumber",

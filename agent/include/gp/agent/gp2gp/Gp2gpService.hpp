@@ -2,6 +2,7 @@
 
 #include <gp/Result.hpp>
 #include <gp/agent/Clock.hpp>
+#include <gp/agent/config/Practices.hpp>
 #include <gp/agent/config/Settings.hpp>
 #include <gp/agent/routing/RouteLookup.hpp>
 #include <gp/agent/store/Store.hpp>
@@ -15,7 +16,7 @@
 
 namespace gp::agent {
 
-/// Who this practice is on the Spine, for GP2GP.
+/// Who a practice is on the Spine, for GP2GP (an agent of one practice).
 struct PracticeIdentity {
     std::string odsCode;
     std::string partyKey;
@@ -25,6 +26,11 @@ struct PracticeIdentity {
 /// GP2GP in both roles. A worker thread processes inbound messages the inbound endpoint stored,
 /// acts on deadlines, and advances each transfer when its outbound messages reach a final state.
 /// Every decision is one Store::applyStep. See docs/gp2gp.md.
+///
+/// One service acts for every practice of the agent, on the one worker thread: an EHR request
+/// is answered as the practice it is addressed to, a record is requested as the practice that
+/// asks, and every later step of a transfer is taken as the transfer's local practice
+/// (Conversation::localOds).
 class Gp2gpService {
 public:
     struct Dependencies {
@@ -35,6 +41,9 @@ public:
         std::function<void()> outboxWork; // wakes the dispatcher after new messages are queued
     };
 
+    Gp2gpService(Dependencies dependencies, PracticeDirectory practices,
+                 AgentSettings::Gp2gp settings, std::filesystem::path outboxDir);
+    /// An agent of one practice.
     Gp2gpService(Dependencies dependencies, PracticeIdentity practice,
                  AgentSettings::Gp2gp settings, std::filesystem::path outboxDir);
     ~Gp2gpService();
@@ -44,14 +53,19 @@ public:
     void start();
     void stop();
 
+    /// The practices this service acts for.
+    const PracticeDirectory& practices() const;
+
     /// The inbound endpoint stored a message (wake the worker).
     void inboundArrived();
     /// The dispatcher recorded a final state for an outbound message of some conversation.
     void outboundFinished(const MessageRecord& message);
 
-    /// Requesting role: asks `fromOdsCode` for the record of `nhsNumber`. Durable on success;
-    /// returns the ConversationId. Errors name the field ("nhsNumber", "fromOdsCode") or "sds".
-    Result<std::string> requestRecord(const std::string& nhsNumber, const std::string& fromOdsCode,
+    /// Requesting role: practice `requesterOdsCode` (one of the agent's) asks `fromOdsCode` for
+    /// the record of `nhsNumber`. Durable on success; returns the ConversationId. Errors name the
+    /// field ("practice", "nhsNumber", "fromOdsCode") or "sds".
+    Result<std::string> requestRecord(const std::string& requesterOdsCode,
+                                      const std::string& nhsNumber, const std::string& fromOdsCode,
                                       const std::string& actor);
 
     /// Requesting role with gp2gp.autoAck=false: accept (final AA) or reject (NACK reasonCode).

@@ -32,6 +32,9 @@ struct ErsRequest {
     int attachAttempts = 0; // attach messages sent so far (409/423 re-read and try again)
     TimePoint createdAt;
     TimePoint updatedAt;
+    /// The ODS code of the practice that made it, named in every call's headers; "" the agent's
+    /// default practice (docs/multi-practice.md).
+    std::string practice = {};
 };
 
 /// One step of a request: one outbox message and what came of it.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,6 +63,9 @@ struct OutboundMessage {
     /// idempotency key): when its outcome is unknown (timeout, reset, 504) it is not resent but
     /// failed with code "outcome-unknown", and its workflow finds out what happened.
     bool idempotent = true;
+    /// The ODS code of the practice it is sent for (docs/multi-practice.md). "" means the
+    /// agent's default practice: every message stored before practices existed has it.
+    std::string practice = {};
 };
 
 /// The reply that ended a message (acked, or failed permanently), kept for the workflow that
@@ -116,6 +120,7 @@ struct MessageRecord {
     /// Set when staff acknowledged a failed or expired message (it no longer needs attention);
     /// cleared when it is retried.
     std::optional<TimePoint> acknowledgedAt;
+    std::string practice; // OutboundMessage::practice ("" the default practice)
 };
 
 /// A message claimed for sending, with the bytes to send.
@@ -146,6 +151,10 @@ struct AuditRow {
     std::optional<std::string> nhsNumber;
     std::string prevHash; // hex SHA-256 of the previous row ("" before the first row)
     std::string hash;     // hex SHA-256 over prevHash and this row's content
+    /// The chain the row belongs to: "" in a SQLite store (one chain); in a PostgreSQL store the
+    /// name of the gp-agent instance that wrote it (store.instance), one chain per instance
+    /// (docs/architecture.md). prevHash links rows of the same chain only.
+    std::string chain;
 };
 
 struct AuditVerification {
@@ -190,7 +199,21 @@ struct StatusSummary {
     bool paused = false;                 // staff paused sending (see setDispatchPaused)
     std::map<std::string, std::int64_t> transferStates; // GP2GP conversations by state
     std::int64_t recordsReceived = 0; // requesting role: records imported (complete or closed)
+    /// `counts` split by MessageRecord::practice ("" the default practice), only states present:
+    /// what a token scoped to some practices is shown.
+    std::map<std::string, std::map<MessageState, std::int64_t>> countsByPractice;
 };
+
+/// What another gp-agent instance sharing this store did that this one may need to act on, or
+/// what changed in this instance's standing among them. Only a shared (PostgreSQL) store raises
+/// them (LISTEN/NOTIFY); a SQLite store has one instance and never does.
+enum class StoreSignal {
+    OutboxChanged,     // messages were queued or rescheduled: a dispatcher re-reads nextDueTime
+    InboxChanged,      // an inbound message was admitted: the workflow leader processes it
+    MessageFinished,   // an outbound message reached a final state: the workflow leader reconciles
+    WorkflowLeadTaken, // this instance now runs the workflows (see leadsWorkflows)
+};
+using StoreSignalListener = std::function<void(StoreSignal)>;
 
 /// Everything one workflow decision changes, applied in one transaction with its audit rows:
 /// a transfer never moves without its messages being queued, and an inbound message is never
@@ -256,11 +279,13 @@ public:
                                   TimePoint nextAttemptAt, const std::string& pollUrl) = 0;
     virtual std::optional<StoredReply> replyOf(const std::string& messageId) = 0;
 
-    /// At start-up of a single-instance store: every message left in sending by a previous
+    /// At start-up. A SQLite store (one instance): every message left in sending by a previous
     /// process goes back to retry-wait, due now (audited "lease-released"; the interrupted
     /// attempt does not count against maxAttempts), except one that is
     /// not idempotent, which may have been acted on: it ends failed with "outcome-unknown"
-    /// (audited "failed"), so its workflow looks up what happened. Returns how many.
+    /// (audited "failed"), so its workflow looks up what happened. A shared store does the same
+    /// for this instance's own leases only (owner starting with leaseOwnerPrefix of its name);
+    /// other instances' are theirs until they lapse. Returns how many.
     virtual Result<int> releaseAllLeases() = 0;
 
     /// Earliest time at which claimDue may find work, so the dispatcher can sleep until then: the
@@ -281,9 +306,12 @@ public:
 
     // ---- staff actions on the outbox (agent/src/store/SqliteOperations.cpp) ----
 
-    /// Messages in any of `states` (any state when empty), newest first.
+    /// Messages in any of `states` (any state when empty) sent for any of `practices` (ODS codes
+    /// as stored in MessageRecord::practice, "" the default practice; any when empty), newest
+    /// first.
     virtual std::vector<MessageRecord> listMessages(const std::vector<MessageState>& states,
-                                                    int limit) = 0;
+                                                    int limit,
+                                                    const std::vector<std::string>& practices) = 0;
     /// Puts a failed or expired message back in the queue, due now: attempts from zero, a fresh
     /// persist window as long as its first one, no acknowledgement; audited "retry-requested"
     /// with `event`'s actor and detail. The same MessageId and bytes go out again. Fails naming
@@ -337,8 +365,9 @@ public:
     /// as given, then one "queued" row per outbound message (actor: the first audit event's, or
     /// "workflow"). A conversation keeps the createdAt of its first write (now when unset);
     /// updatedAt is always the store's now. Outbound messages are due now. Fails whole if a
-    /// MessageId exists, an inboundProcessed id is not in the inbox, or a part names an unknown
-    /// conversation.
+    /// MessageId exists, an inboundProcessed id is not in the inbox or no longer received (another
+    /// step, perhaps another instance's, processed or failed it first: an inbound message is
+    /// processed exactly once), or a part names an unknown conversation.
     virtual Status applyStep(const WorkflowStep& step) = 0;
 
     // ---- EPS prescriptions: line items and their states (agent/src/store/SqliteEps.cpp) ----
@@ -379,7 +408,42 @@ public:
     virtual std::vector<ErsStepRecord> ersStepsOf(const std::string& requestId) = 0;
     /// Requests not yet complete, failed or cancelled, oldest first.
     virtual std::vector<ErsRequest> activeErsRequests(int limit) = 0;
+
+    // ---- instances sharing one store (PostgreSQL; a SQLite store has exactly one) ----
+
+    /// Receives StoreSignals, on a thread of the store's, until the store is destroyed. Set once,
+    /// before the store is shared between threads. A SQLite store never calls it.
+    virtual void setSignalListener(StoreSignalListener listener) = 0;
+    /// Whether this instance runs the workflows that act on stored state (GP2GP, e-RS): inbound
+    /// processing, deadlines, reconciliation. Exactly one instance of a shared store does at a
+    /// time (it holds the store's workflow lock); when it dies another takes over and is told by
+    /// StoreSignal::WorkflowLeadTaken. A SQLite store always leads.
+    virtual bool leadsWorkflows() = 0;
 };
+
+/// Which engine holds the state, and where (agent.properties: store.*; docs/configuration.md).
+struct StoreLocation {
+    std::string engine = "sqlite";    // "sqlite" or "postgresql"
+    std::filesystem::path sqliteFile; // engine sqlite: <agent.stateDir>/gp-agent.db
+    std::string postgresUrl;          // engine postgresql: a libpq URI, postgresql://...
+    /// engine postgresql: this instance's name, unique in the fleet (its audit chain and lock).
+    std::string instance;
+};
+
+/// The start of every lease owner (Dispatcher instance id) of the instance named `instance`:
+/// "<instance>/". A shared store releases at start-up only the leases that begin with its own.
+std::string leaseOwnerPrefix(std::string_view instance);
+
+/// Opens the store `location` names (see openSqliteStore, openPostgresStore). Throws
+/// std::runtime_error naming the setting when it cannot.
+std::unique_ptr<Store> openStore(const StoreLocation& location, const Clock& clock);
+
+/// Connects to the PostgreSQL database at `url` (libpq URI or key=value string) as instance
+/// `instance`, and runs any pending numbered migrations (the same numbering as SQLite's). Takes
+/// the instance's lock: throws std::runtime_error when another live process holds that name, or
+/// when the server cannot be reached or refuses.
+std::unique_ptr<Store> openPostgresStore(const std::string& url, const std::string& instance,
+                                         const Clock& clock);
 
 /// Opens (creating if needed) the SQLite store at `file` in WAL mode with synchronous=FULL and
 /// runs any pending numbered migrations. Throws std::runtime_error when the file cannot be opened.
