@@ -285,6 +285,7 @@ TEST_SUITE("fleet") {
         Fleet fleet;
         std::vector<StartedTransfer> transfers;
         std::vector<std::string> accepted;
+        std::map<std::string, int> acceptedBy; // MessageId -> the instance that accepted it
         int victim = -1;
         FaultProxy* victimPath = nullptr;
         int nextInstance = 0;
@@ -317,6 +318,31 @@ TEST_SUITE("fleet") {
             victimPath = fleet.outbound[static_cast<std::size_t>(victim)].get();
             victimPath->holdReplies();
         };
+        // A held reply proves a lease is stuck only if the victim itself holds it: its path also
+        // carries the attempts of the other instances on messages it accepted. So the kill waits
+        // for a message the victim accepted (its replies are held) whose open claim is the
+        // victim's own, read from the audit through a store that never takes the lead.
+        gp::agent::SystemClock probeClock;
+        std::unique_ptr<gp::agent::Store> probe;
+        const auto victimHoldsAStuckLease = [&] {
+            if (!probe) {
+                probe = gp::agent::openPostgresStore(fleet.database.url(), "fleet-test-probe",
+                                                     probeClock, false);
+            }
+            for (const auto& record :
+                 probe->listMessages({gp::agent::MessageState::Sending}, 500, {})) {
+                const auto by = acceptedBy.find(record.messageId);
+                if (by == acceptedBy.end() || by->second != victim) {
+                    continue;
+                }
+                const auto trail = probe->auditForMessage(record.messageId);
+                if (!trail.empty() && trail.back().event == "sending" &&
+                    trail.back().chain == instanceName(victim)) {
+                    return true;
+                }
+            }
+            return false;
+        };
 
         const auto started = std::chrono::steady_clock::now();
         for (int n = 0; n < kPrescriptions; ++n) {
@@ -327,8 +353,10 @@ TEST_SUITE("fleet") {
                 chooseVictim();
             }
             auto& victimAgent = *fleet.practiceA[static_cast<std::size_t>(std::max(victim, 0))];
-            if (victimPath && victimPath->repliesHeld() > 0 && victimAgent.running()) {
+            if (victimPath && victimPath->repliesHeld() > 0 && victimAgent.running() &&
+                victimHoldsAStuckLease()) {
                 victimAgent.kill9();
+                probe.reset(); // before the audit is read at the end: it opens its own
                 // A message keeps the Spine address of the instance that accepted it, so the
                 // survivors send the victim's messages through its path too: it passes again.
                 victimPath->passThrough();
@@ -336,17 +364,20 @@ TEST_SUITE("fleet") {
                                   << accepted.size() << " prescriptions were accepted");
             }
             const auto live = fleet.liveInstances();
-            const Agent& target = *fleet.practiceA[static_cast<std::size_t>(
-                live[static_cast<std::size_t>(nextInstance++) % live.size()])];
+            const int targetIndex = live[static_cast<std::size_t>(nextInstance++) % live.size()];
+            const Agent& target = *fleet.practiceA[static_cast<std::size_t>(targetIndex)];
             const auto reply = target.submit(prescriptionJson());
             REQUIRE_MESSAGE(reply.status == 202, reply.body);
             accepted.push_back(parseJsonObject(reply.body)->getValue<std::string>("messageId"));
+            acceptedBy[accepted.back()] = targetIndex;
         }
         if (fleet.practiceA[static_cast<std::size_t>(victim)]->running()) {
             // The last prescriptions went out before any reply was held: wait for one.
             REQUIRE(
-                waitUntil([&] { return victimPath->repliesHeld() > 0; }, std::chrono::seconds(60)));
+                waitUntil([&] { return victimPath->repliesHeld() > 0 && victimHoldsAStuckLease(); },
+                          std::chrono::seconds(60)));
             fleet.practiceA[static_cast<std::size_t>(victim)]->kill9();
+            probe.reset();
             victimPath->passThrough();
             MESSAGE("killed " << instanceName(victim) << " after the last prescription");
         }
@@ -402,8 +433,8 @@ TEST_SUITE("fleet") {
         for (const auto& messageId : pending) {
             // What became of it, for whoever has to find out why.
             gp::agent::SystemClock clock;
-            auto store =
-                gp::agent::openPostgresStore(fleet.database.url(), "fleet-test-probe", clock);
+            auto store = gp::agent::openPostgresStore(fleet.database.url(), "fleet-test-probe",
+                                                      clock, false);
             std::string trail;
             for (const auto& row : store->auditForMessage(messageId)) {
                 trail += "\n  " + std::to_string(row.seq) + " " +
@@ -430,7 +461,7 @@ TEST_SUITE("fleet") {
         // appears in no row, since it writes nothing.
         gp::agent::SystemClock clock;
         auto reader =
-            gp::agent::openPostgresStore(fleet.database.url(), "fleet-test-reader", clock);
+            gp::agent::openPostgresStore(fleet.database.url(), "fleet-test-reader", clock, false);
 
         // ---- spine-mock's journal: each prescription processed once, resends eliminated ----
         const auto journal = journalByMessage(fleet.mock);

@@ -93,6 +93,7 @@ PostgresTestDatabase::~PostgresTestDatabase() {
         // A store whose process was just killed may still hold locks for a moment; waiting
         // briefly beats leaving the schema behind (the server is thrown away after the run anyway).
         run(connection.get(), "SET lock_timeout = '10s'");
+        run(connection.get(), "SET client_min_messages = warning"); // no NOTICE per dropped table
         run(connection.get(), "DROP SCHEMA IF EXISTS " + m_schema + " CASCADE");
     } catch (const std::exception&) {
         // Left for the server's removal at the end of the run: a destructor must not throw.

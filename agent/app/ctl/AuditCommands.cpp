@@ -21,6 +21,7 @@ std::unique_ptr<Store> openDatabaseReadOnly(const Context& ctx, const Clock& clo
     if (ctx.settings.store.engine == "postgresql") {
         StoreLocation location = storeLocationOf(ctx.settings);
         location.instance += "-ctl";
+        location.contendsForWorkflows = false; // never hold up the agents' workflows
         try {
             return openStore(location, clock);
         } catch (const std::exception& e) {

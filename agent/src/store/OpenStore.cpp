@@ -21,7 +21,8 @@ std::unique_ptr<Store> openStore(const StoreLocation& location, const Clock& clo
                 "store.engine is postgresql but store.instance is not set: each gp-agent"
                 " sharing the store needs a name of its own");
         }
-        return openPostgresStore(location.postgresUrl, location.instance, clock);
+        return openPostgresStore(location.postgresUrl, location.instance, clock,
+                                 location.contendsForWorkflows);
     }
     throw std::runtime_error("store.engine is '" + location.engine +
                              "': it must be sqlite or postgresql");

@@ -125,12 +125,12 @@ TEST_SUITE("postgres") {
         PostgresTestDatabase database;
         SignalRecorder first;
         SignalRecorder second;
-        auto a = std::make_unique<PgSignals>(database.url());
+        auto a = std::make_unique<PgSignals>(database.url(), true);
         a->setListener(first.listener());
         REQUIRE(first.waitFor(StoreSignal::WorkflowLeadTaken));
         CHECK(a->leads());
 
-        auto b = std::make_unique<PgSignals>(database.url());
+        auto b = std::make_unique<PgSignals>(database.url(), true);
         b->setListener(second.listener());
         // b's lock wait is visible on the server: wait for it rather than for time to pass.
         REQUIRE(eventually([&] { return leadWaiters(database) == "1"; }));
@@ -145,13 +145,30 @@ TEST_SUITE("postgres") {
         CHECK(leadHolders(database) == "1");
     }
 
+    TEST_CASE("PgSignals: a tool's signals never take the lead, even when no instance holds it") {
+        SKIP_WITHOUT_POSTGRES();
+        PostgresTestDatabase database;
+        SignalRecorder tool;
+        auto ctl = std::make_unique<PgSignals>(database.url(), false);
+        ctl->setListener(tool.listener());
+        SignalRecorder agent;
+        PgSignals instance(database.url(), true);
+        instance.setListener(agent.listener());
+        // The agent takes the lead although the tool's store opened first: the tool never asked.
+        REQUIRE(agent.waitFor(StoreSignal::WorkflowLeadTaken));
+        CHECK(instance.leads());
+        CHECK_FALSE(ctl->leads());
+        CHECK(tool.count(StoreSignal::WorkflowLeadTaken) == 0);
+        ctl.reset(); // and stopping it does not wait for a lock wait it never started
+    }
+
     TEST_CASE("PgSignals: stopping while waiting for the lead does not hang") {
         SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
-        PgSignals leader(database.url());
+        PgSignals leader(database.url(), true);
         REQUIRE(eventually([&] { return leader.leads(); }));
         {
-            PgSignals waiting(database.url());
+            PgSignals waiting(database.url(), true);
             REQUIRE(eventually([&] { return leadWaiters(database) == "1"; }));
         } // the destructor must cancel the blocked pg_advisory_lock
         CHECK(eventually([&] { return leadWaiters(database) == "0"; }));
@@ -163,7 +180,7 @@ TEST_SUITE("postgres") {
         SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
-        PgSignals signals(database.url());
+        PgSignals signals(database.url(), true);
         signals.setListener(recorder.listener());
         CHECK(signals.channel().rfind("gp_agent_", 0) == 0);
 
@@ -200,8 +217,8 @@ TEST_SUITE("postgres") {
         PostgresTestDatabase database;
         PostgresTestDatabase elsewhere;
         SignalRecorder recorder;
-        PgSignals signals(database.url());
-        PgSignals otherSchema(elsewhere.url());
+        PgSignals signals(database.url(), true);
+        PgSignals otherSchema(elsewhere.url(), true);
         signals.setListener(recorder.listener());
         CHECK(signals.channel() != otherSchema.channel());
 
@@ -222,7 +239,7 @@ TEST_SUITE("postgres") {
         SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
-        PgSignals signals(database.url());
+        PgSignals signals(database.url(), true);
         signals.setListener(recorder.listener());
 
         const std::string terminated = database.scalar(
@@ -245,14 +262,14 @@ TEST_SUITE("postgres") {
         SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
-        PgSignals signals(database.url());
+        PgSignals signals(database.url(), true);
         signals.setListener(recorder.listener());
         REQUIRE(recorder.waitFor(StoreSignal::WorkflowLeadTaken));
         const std::string holder = leadHolderPid(database);
         REQUIRE_FALSE(holder.empty());
 
         // Another instance is waiting; the leader's session is killed, as a failover would.
-        auto other = std::make_unique<PgSignals>(database.url());
+        auto other = std::make_unique<PgSignals>(database.url(), true);
         REQUIRE(eventually([&] { return leadWaiters(database) == "1"; }));
         database.exec("SELECT pg_terminate_backend(" + holder + ")");
         REQUIRE(eventually([&] { return other->leads(); }));

@@ -82,7 +82,7 @@ void addOnce(std::vector<StoreSignal>& signals, StoreSignal signal) {
 
 } // namespace
 
-PgSignals::PgSignals(const std::string& url) : m_url(url) {
+PgSignals::PgSignals(const std::string& url, bool contendForLead) : m_url(url) {
     m_stopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m_stopFd < 0) {
         throw std::runtime_error("cannot create the store signals' stop descriptor");
@@ -95,7 +95,11 @@ PgSignals::PgSignals(const std::string& url) : m_url(url) {
         throw;
     }
     m_listenThread = std::thread([this] { listenLoop(); });
-    m_leadThread = std::thread([this] { leadLoop(); });
+    if (contendForLead) {
+        m_leadThread = std::thread([this] { leadLoop(); });
+    } else {
+        m_leadExited = true; // nothing for the destructor to cancel
+    }
 }
 
 PgSignals::~PgSignals() {
@@ -114,7 +118,9 @@ PgSignals::~PgSignals() {
             m_leadExitedChanged.wait_for(lock, std::chrono::milliseconds(100));
         }
     }
-    m_leadThread.join();
+    if (m_leadThread.joinable()) {
+        m_leadThread.join();
+    }
     m_listenThread.join();
     close(m_stopFd);
 }

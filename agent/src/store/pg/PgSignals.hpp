@@ -42,7 +42,8 @@ public:
 
     /// Connects the listener (throws PgError when the server cannot be reached), learns the
     /// channel from current_schema(), LISTENs, and starts both threads.
-    explicit PgSignals(const std::string& url);
+    /// `contendForLead` false (a tool's store): no lead thread; leads() stays false.
+    PgSignals(const std::string& url, bool contendForLead);
     /// Stops both threads (a blocked lock wait is cancelled) and closes their connections, which
     /// gives the workflow lead to another instance.
     ~PgSignals();

@@ -39,7 +39,8 @@ std::optional<MessageRecord> loadRecord(Connection& connection, const std::strin
 
 } // namespace
 
-PgStore::PgStore(const std::string& url, std::string instance, const Clock& clock)
+PgStore::PgStore(const std::string& url, std::string instance, const Clock& clock,
+                 bool contendsForWorkflows)
     : m_clock(clock), m_url(url), m_instance(std::move(instance)) {
     if (m_instance.empty()) {
         throw std::runtime_error("store.instance is empty: every gp-agent sharing a PostgreSQL"
@@ -63,7 +64,7 @@ PgStore::PgStore(const std::string& url, std::string instance, const Clock& cloc
                 "' in this PostgreSQL store: store.instance must be unique in the fleet");
         }
         applyPgMigrations(*m_writer, m_clock);
-        m_signals = std::make_unique<PgSignals>(m_url);
+        m_signals = std::make_unique<PgSignals>(m_url, contendsForWorkflows);
         m_signals->setWriterPid(m_writer->backendPid());
     } catch (const PgError& error) {
         throw std::runtime_error("cannot open the PostgreSQL store for instance '" + m_instance +
@@ -965,8 +966,8 @@ AuditVerification PgStore::verifyAudit() {
 } // namespace pg
 
 std::unique_ptr<Store> openPostgresStore(const std::string& url, const std::string& instance,
-                                         const Clock& clock) {
-    return std::make_unique<pg::PgStore>(url, instance, clock);
+                                         const Clock& clock, bool contendsForWorkflows) {
+    return std::make_unique<pg::PgStore>(url, instance, clock, contendsForWorkflows);
 }
 
 } // namespace gp::agent

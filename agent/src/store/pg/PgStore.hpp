@@ -43,7 +43,9 @@ class PgStore final : public Store {
 public:
     /// Throws std::runtime_error when the server cannot be reached, the schema is newer than
     /// this build, or another live process holds `instance`.
-    PgStore(const std::string& url, std::string instance, const Clock& clock);
+    /// `contendsForWorkflows` false: a tool's store, which never takes the workflow lead.
+    PgStore(const std::string& url, std::string instance, const Clock& clock,
+            bool contendsForWorkflows = true);
     ~PgStore() override;
 
     // Outbox and audit (PgStore.cpp)

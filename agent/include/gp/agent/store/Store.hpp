@@ -428,6 +428,9 @@ struct StoreLocation {
     std::string postgresUrl;          // engine postgresql: a libpq URI, postgresql://...
     /// engine postgresql: this instance's name, unique in the fleet (its audit chain and lock).
     std::string instance;
+    /// engine postgresql: false for a tool (gp-agentctl, a test's reader) that must never take
+    /// the workflow lead from the agents, even for a moment when none holds it.
+    bool contendsForWorkflows = true;
 };
 
 /// The start of every lease owner (Dispatcher instance id) of the instance named `instance`:
@@ -442,8 +445,9 @@ std::unique_ptr<Store> openStore(const StoreLocation& location, const Clock& clo
 /// `instance`, and runs any pending numbered migrations (the same numbering as SQLite's). Takes
 /// the instance's lock: throws std::runtime_error when another live process holds that name, or
 /// when the server cannot be reached or refuses.
+/// `contendsForWorkflows` false: see StoreLocation (leadsWorkflows() stays false).
 std::unique_ptr<Store> openPostgresStore(const std::string& url, const std::string& instance,
-                                         const Clock& clock);
+                                         const Clock& clock, bool contendsForWorkflows = true);
 
 /// Opens (creating if needed) the SQLite store at `file` in WAL mode with synchronous=FULL and
 /// runs any pending numbered migrations. Throws std::runtime_error when the file cannot be opened.
