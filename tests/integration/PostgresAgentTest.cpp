@@ -3,6 +3,7 @@
 // PostgreSQL server was started (ctest -L integration-pg); skips, saying so, elsewhere.
 
 #include "Gp2gpRecords.hpp"
+#include "PostgresSkip.hpp"
 #include "PostgresTestDatabase.hpp"
 #include "ProcessHarness.hpp"
 
@@ -78,19 +79,13 @@ std::string accept(const Agent& agent, const std::string& json) {
     return parseJsonObject(reply.body)->getValue<std::string>("messageId");
 }
 
-#define SKIP_WITHOUT_POSTGRES()                                                                    \
-    if (!postgresServerUrl()) {                                                                    \
-        MESSAGE("no test PostgreSQL server (ctest -L integration-pg starts one): skipped");        \
-        return;                                                                                    \
-    }
-
 } // namespace
 
 TEST_SUITE("integration") {
 
     TEST_CASE("fleet: two instances on one PostgreSQL store, one leads, EPS goes out once, and "
               "the other leads when the leader is killed") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         TempDir mockDir{"gp-fleet-mock"};
         SpineMock mock(mockDir.path() / "mock");
         mock.start();
@@ -128,7 +123,7 @@ TEST_SUITE("integration") {
 
     TEST_CASE("fleet: a GP2GP transfer started on the leading instance completes after that "
               "instance is killed") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         TempDir dir{"gp-fleet-gp2gp"};
         const fs::path recordSource = dir.path() / "records";
         fs::create_directories(recordSource);

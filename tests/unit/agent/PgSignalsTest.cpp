@@ -4,6 +4,7 @@
 
 #include "../../../agent/src/store/pg/PgSignals.hpp"
 
+#include "PostgresSkip.hpp"
 #include "PostgresTestDatabase.hpp"
 #include "StoreTestSupport.hpp"
 
@@ -98,12 +99,6 @@ std::string leadWaiters(PostgresTestDatabase& database) {
     return database.scalar(workflowLockRows("count(*)", false));
 }
 
-#define SKIP_WITHOUT_POSTGRES()                                                                    \
-    if (!gp::test::postgresServerUrl()) {                                                          \
-        MESSAGE("no test PostgreSQL server (ctest -L agent-pg starts one): skipped");              \
-        return;                                                                                    \
-    }
-
 } // namespace
 
 TEST_SUITE("postgres") {
@@ -121,7 +116,7 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("PgSignals: of two instances on one schema exactly one leads, and the other takes "
               "over when it goes") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder first;
         SignalRecorder second;
@@ -146,7 +141,7 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("PgSignals: a tool's signals never take the lead, even when no instance holds it") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder tool;
         auto ctl = std::make_unique<PgSignals>(database.url(), false);
@@ -163,7 +158,7 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("PgSignals: stopping while waiting for the lead does not hang") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         PgSignals leader(database.url(), true);
         REQUIRE(eventually([&] { return leader.leads(); }));
@@ -177,7 +172,7 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("PgSignals: a notification from another instance's writer is raised, one from this "
               "store's own writer is not") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
         PgSignals signals(database.url(), true);
@@ -213,7 +208,7 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("PgSignals: stores in other schemas of the same database are not heard") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         PostgresTestDatabase elsewhere;
         SignalRecorder recorder;
@@ -236,7 +231,7 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("PgSignals: a dropped listener reconnects and wakes everything once") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
         PgSignals signals(database.url(), true);
@@ -259,7 +254,7 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("PgSignals: losing the lead's connection stops leading, then contends again") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         SignalRecorder recorder;
         PgSignals signals(database.url(), true);
@@ -285,7 +280,7 @@ TEST_SUITE("postgres") {
 
     TEST_CASE(
         "PgStore: of two stores on one schema one leads; destroying it makes the other lead") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         ManualClock clock;
         SignalRecorder atA;
@@ -307,7 +302,7 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("PgStore: a message enqueued through one store wakes the other's dispatcher, not its "
               "own") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         ManualClock clock;
         SignalRecorder atA;
@@ -338,7 +333,7 @@ TEST_SUITE("postgres") {
 
     TEST_CASE(
         "PgStore: an inbound message admitted by one store raises InboxChanged at the other") {
-        SKIP_WITHOUT_POSTGRES();
+        GP_SKIP_WITHOUT_POSTGRES();
         PostgresTestDatabase database;
         gp::test::TempDir dir;
         ManualClock clock;

@@ -5,6 +5,7 @@
 // wait on it, then lets them go together. Run by ctest -L agent-pg against the throw-away server
 // (docs/testing.md).
 
+#include "PostgresSkip.hpp"
 #include "PostgresTestDatabase.hpp"
 #include "StoreTestSupport.hpp"
 
@@ -30,15 +31,6 @@ using namespace gp::agent;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::optional<std::string> serverOrSkip() {
-    auto url = test::postgresServerUrl();
-    if (!url) {
-        MESSAGE("skipped: no test PostgreSQL server (GP_TEST_POSTGRES_URL_FILE is unset); run "
-                "ctest -L agent-pg");
-    }
-    return url;
-}
 
 /// Two instances on one schema, a directory for their files, and the test's own connection.
 struct TwoInstances {
@@ -147,11 +139,8 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("two instances admitting one inbound message at the same moment keep one row "
               "and the loser answers with the winner's ack") {
-        const auto server = serverOrSkip();
-        if (!server) {
-            return;
-        }
-        TwoInstances fleet(*server);
+        GP_SKIP_WITHOUT_POSTGRES();
+        TwoInstances fleet(test::requirePostgresServerUrl());
         const InboundMessage fromA = fleet.received("IN-1", "a-IN-1.msg", "<ack from a/>");
         const InboundMessage fromB = fleet.received("IN-1", "b-IN-1.msg", "<ack from b/>");
         std::optional<Result<InboundAdmission>> admittedByA;
@@ -179,11 +168,8 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("two instances replacing one inbound message past its persist duration at the "
               "same moment replace it once") {
-        const auto server = serverOrSkip();
-        if (!server) {
-            return;
-        }
-        TwoInstances fleet(*server);
+        GP_SKIP_WITHOUT_POSTGRES();
+        TwoInstances fleet(test::requirePostgresServerUrl());
         REQUIRE(
             fleet.a->admitInbound(fleet.received("IN-1", "old.msg", "<old ack/>"), kReceived).ok());
         fleet.clock.advance(5h);
@@ -216,11 +202,8 @@ TEST_SUITE("postgres") {
     }
 
     TEST_CASE("two instances processing one inbound message at the same moment process it once") {
-        const auto server = serverOrSkip();
-        if (!server) {
-            return;
-        }
-        TwoInstances fleet(*server);
+        GP_SKIP_WITHOUT_POSTGRES();
+        TwoInstances fleet(test::requirePostgresServerUrl());
         REQUIRE(
             fleet.a->admitInbound(fleet.received("IN-1", "IN-1.msg", "<ack/>"), kReceived).ok());
         // Both workflows read it as pending before either step commits.
@@ -257,11 +240,8 @@ TEST_SUITE("postgres") {
 
     TEST_CASE("the other instance hears of an admitted message and of a step's queued "
               "messages") {
-        const auto server = serverOrSkip();
-        if (!server) {
-            return;
-        }
-        TwoInstances fleet(*server);
+        GP_SKIP_WITHOUT_POSTGRES();
+        TwoInstances fleet(test::requirePostgresServerUrl());
         SignalLog heardByB;
         fleet.b->setSignalListener(heardByB.listener());
 

@@ -75,6 +75,16 @@ PgStore::PgStore(const std::string& url, std::string instance, const Clock& cloc
 PgStore::~PgStore() {
     // The signal threads call the listener, which may call back into the store: stop them first.
     m_signals.reset();
+    // Give the instance name back before the connection closes: the server frees a closed
+    // session's locks only once its backend has noticed, and a restart that follows at once (or a
+    // test reopening the store) must find the name free rather than "held by a live instance".
+    try {
+        if (m_writer) {
+            m_writer->query("SELECT pg_advisory_unlock_all()");
+        }
+    } catch (const PgError&) {
+        // A lost connection has released the lock already.
+    }
 }
 
 std::unique_ptr<Connection> PgStore::connectWriter() {
